@@ -1,0 +1,47 @@
+"""pytest side of refimpl: the notebooks are the tests (see test_notebooks.py); this file holds the
+shared paths, the test flags and the per-notebook timing report."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NBS = ROOT / "nbs"
+ARTIFACTS = Path(os.environ.get("REFIMPL_ARTIFACTS", ROOT / "tests" / "artifacts"))
+NOTEBOOK_TIMES: dict[str, float] = {}
+
+
+def notebooks() -> list[Path]:
+    "Every notebook nbdev would test, in the order nbdev finds them."
+    from nbdev.doclinks import nbglob
+    return sorted(Path(p) for p in nbglob(NBS, as_path=True))
+
+
+def test_flags() -> list[str]:
+    """The flags to switch on: `cuda` when a GPU is present, plus $REFIMPL_TEST_FLAGS (e.g. `slow`)."""
+    flags = os.environ.get("REFIMPL_TEST_FLAGS", "").split()
+    try:
+        import torch
+        if torch.cuda.is_available() and "cuda" not in flags: flags.append("cuda")
+    except ImportError:
+        pass
+    return flags
+
+
+test_flags.__test__ = False  # a helper, not a test
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not NOTEBOOK_TIMES: return
+    terminalreporter.section("notebook timings")
+    for nb, t in sorted(NOTEBOOK_TIMES.items(), key=lambda kv: -kv[1]):
+        terminalreporter.write_line(f"{t:8.1f} s  {nb}")
+    terminalreporter.write_line(f"{sum(NOTEBOOK_TIMES.values()):8.1f} s  all notebooks (flags: {' '.join(test_flags()) or 'none'})")
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

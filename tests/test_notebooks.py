@@ -1,0 +1,68 @@
+"""The notebooks are the tests: each notebook under nbs/ runs through nbdev's own test runner
+(`nbdev-test`), in its own process, as one pytest test. A failing cell fails the test, and the
+message names the notebook and the cell with its traceback. Cells flagged with one of the
+`tst_flags` of pyproject.toml (`slow`, `cuda`) are skipped unless the flag is switched on:
+`cuda` is switched on when a GPU is present, others through $REFIMPL_TEST_FLAGS (`make test FLAGS=slow`)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import NBS, NOTEBOOK_TIMES, ROOT, notebooks, test_flags
+
+NBDEV_TEST = Path(sys.executable).parent / "nbdev-test"
+
+
+def run_notebook(nb: Path, flags: list[str], timeout: int = 1800) -> subprocess.CompletedProcess:
+    "Run one notebook with nbdev's test runner; returns the finished process."
+    cmd = [str(NBDEV_TEST), str(nb), "--flags", " ".join(flags)]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("nb", notebooks(), ids=lambda p: p.relative_to(NBS).as_posix())
+def test_notebook(nb: Path):
+    t0 = time.perf_counter()
+    p = run_notebook(nb, test_flags())
+    NOTEBOOK_TIMES[nb.relative_to(NBS).as_posix()] = time.perf_counter() - t0
+    if p.returncode != 0:
+        pytest.fail(f"notebook {nb.relative_to(ROOT)} failed under nbdev-test:\n{p.stderr[-6000:]}\n{p.stdout[-2000:]}", pytrace=False)
+
+
+def _scratch_project(tmp_path: Path) -> Path:
+    "An empty project with refimpl's nbdev settings (so the same `tst_flags` apply)."
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    (tmp_path / "nbs").mkdir()
+    return tmp_path / "nbs"
+
+
+def test_runner_reports_a_failing_cell(tmp_path):
+    "The runner itself: a notebook whose second cell fails is reported as failed, naming the cell."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("assert x == 2, 'x is not 2'")]
+    path = _scratch_project(tmp_path) / "broken.ipynb"
+    nbformat.write(nb, path)
+    p = run_notebook(path, [])
+    assert p.returncode != 0
+    assert "x is not 2" in p.stderr and "Cell" in p.stderr
+
+
+def test_flagged_cells_are_skipped_unless_switched_on(tmp_path):
+    "A `#| slow` cell does not run by default and runs when the flag is given."
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("#| slow\nraise RuntimeError('the slow cell ran')")]
+    path = _scratch_project(tmp_path) / "flagged.ipynb"
+    nbformat.write(nb, path)
+    assert run_notebook(path, []).returncode == 0
+    p = run_notebook(path, ["slow"])
+    assert p.returncode != 0 and "the slow cell ran" in p.stderr
+
+
+def test_every_notebook_is_collected():
+    found = {p.relative_to(NBS).as_posix() for p in notebooks()}
+    assert {"index.ipynb", "00_core.ipynb"} <= found, found
