@@ -24,4 +24,15 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'refimpl.core.results_table': ('core.html#results_table', 'refimpl/core.py'),
                               'refimpl.core.seed_everything': ('core.html#seed_everything', 'refimpl/core.py'),
                               'refimpl.core.set_plot_style': ('core.html#set_plot_style', 'refimpl/core.py'),
-                              'refimpl.core.train': ('core.html#train', 'refimpl/core.py')}}}
+                              'refimpl.core.train': ('core.html#train', 'refimpl/core.py')},
+            'refimpl.peft.backbone': { 'refimpl.peft.backbone._cache_dir': ('peft/backbone.html#_cache_dir', 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.chat_prompt': ('peft/backbone.html#chat_prompt', 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.freeze': ('peft/backbone.html#freeze', 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.generate': ('peft/backbone.html#generate', 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.load_smollm2': ( 'peft/backbone.html#load_smollm2',
+                                                                               'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.load_tokenizer': ( 'peft/backbone.html#load_tokenizer',
+                                                                                 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.smollm2_gguf': ( 'peft/backbone.html#smollm2_gguf',
+                                                                               'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone.tiny_llama': ('peft/backbone.html#tiny_llama', 'refimpl/peft/backbone.py')}}}
