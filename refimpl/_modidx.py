@@ -91,4 +91,16 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'refimpl/peft/backbone.py'),
                                        'refimpl.peft.backbone.smollm2_gguf': ( 'peft/backbone.html#smollm2_gguf',
                                                                                'refimpl/peft/backbone.py'),
-                                       'refimpl.peft.backbone.tiny_llama': ('peft/backbone.html#tiny_llama', 'refimpl/peft/backbone.py')}}}
+                                       'refimpl.peft.backbone.tiny_llama': ('peft/backbone.html#tiny_llama', 'refimpl/peft/backbone.py')},
+            'refimpl.peft.rational': { 'refimpl.peft.rational.Rational': ('peft/rational.html#rational', 'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational.Rational.__init__': ( 'peft/rational.html#rational.__init__',
+                                                                                    'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational.Rational.extra_repr': ( 'peft/rational.html#rational.extra_repr',
+                                                                                      'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational.Rational.forward': ( 'peft/rational.html#rational.forward',
+                                                                                   'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational._horner': ('peft/rational.html#_horner', 'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational._rational_np': ( 'peft/rational.html#_rational_np',
+                                                                               'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational.fit_gelu': ('peft/rational.html#fit_gelu', 'refimpl/peft/rational.py'),
+                                       'refimpl.peft.rational.gelu_np': ('peft/rational.html#gelu_np', 'refimpl/peft/rational.py')}}}
