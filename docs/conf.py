@@ -43,3 +43,24 @@ html_theme_options = {
     "navigation_with_keys": False,
 }
 html_last_updated_fmt = None
+
+import re
+
+_CODE = re.compile(r"(`+)(.+?)\1")
+
+
+def _md_docstring_to_rst(app, what, name, obj, options, lines):
+    """nbdev docstrings are Markdown; autodoc reads reStructuredText. Turn `code` into ``code`` and
+    escape the characters reST would take for markup (|x| is a substitution there, *x an emphasis)."""
+    for i, line in enumerate(lines):
+        out, pos = [], 0
+        for m in _CODE.finditer(line):
+            out.append(re.sub(r"([\\|*_`])", r"\\\1", line[pos:m.start()]))
+            out.append("``" + m.group(2).strip() + "``")
+            pos = m.end()
+        out.append(re.sub(r"([\\|*_`])", r"\\\1", line[pos:]))
+        lines[i] = "".join(out)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _md_docstring_to_rst)

@@ -35,11 +35,29 @@ SOURCE_LINK = re.compile(r"\[source\]\([^)]*\)(\{[^}]*\})?\s*")
 TAGS = {("echo", "false"): "remove-input", ("output", "false"): "remove-output", ("include", "false"): "remove-cell"}
 
 
+def _doc_eval(cell) -> bool:
+    """Which cells nbdev's `exec_show_docs` runs to render `show_doc`: exported cells, cells made only of
+    imports, and `show_doc` cells. (nbdev's own rule also runs any cell that merely *contains* an
+    import, which would run the notebooks' long experiments while building the site.)"""
+    import ast
+    from nbdev import processors as P
+    if P.cell_lang(cell) != "python" or cell.cell_type != "code" or not cell.source: return False
+    if "nbdev_export" + "()" in cell.source: return False
+    if cell.directives_.get("eval", "").lower() == "false": return False
+    if cell.directives_.keys() & {"export", "exports", "exporti", "exec_doc"}: return True
+    trees = cell.parsed_()
+    if not trees: return False
+    if all(isinstance(t, (ast.Import, ast.ImportFrom)) for t in trees): return True
+    return bool(P._show_docs(trees))
+
+
 def run_nbdev_processing(force: bool = True) -> Path:
     "Run nbdev's documentation processors over `nbs/` (no Quarto involved); returns `_proc/`."
     os.chdir(ROOT)
+    from nbdev import processors
     from nbdev.doclinks import _build_modidx
     from nbdev.serve import proc_nbs
+    processors._do_eval = _doc_eval  # see `_doc_eval`; proc_nbs runs in this process (n_workers=0)
     _build_modidx()
     return Path(proc_nbs(n_workers=0, force=force))
 
@@ -158,6 +176,8 @@ def build(out: Path, force: bool = True) -> Path:
     if GEN.exists(): shutil.rmtree(GEN)
     src, static = GEN / "src", GEN / "static"
     shutil.copytree(proc, src, ignore=shutil.ignore_patterns("_quarto.yml", "sidebar.yml", "nbdev.yml", "*.qmd"))
+    for f in src.rglob("*"):  # pages are the notebooks (and the generated API page): data files' READMEs are not
+        if f.suffix in (".md", ".rst") and f.is_file(): f.unlink()
     pages = sorted(src.rglob("*.ipynb"))
     for p in pages:
         p.write_text(json.dumps(convert_notebook(json.loads(p.read_text())), indent=1))
