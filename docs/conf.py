@@ -52,6 +52,10 @@ _CODE = re.compile(r"(`+)(.+?)\1")
 def _md_docstring_to_rst(app, what, name, obj, options, lines):
     """nbdev docstrings are Markdown; autodoc reads reStructuredText. Turn `code` into ``code`` and
     escape the characters reST would take for markup (|x| is a substitution there, *x an emphasis)."""
+    import inspect
+    if what == "data" and type(obj).__doc__ and "\n".join(lines).strip() == inspect.cleandoc(type(obj).__doc__).strip():
+        lines.clear()  # a constant without a doc comment: autodoc offered its type's docstring (dict's, str's...)
+        return
     for i, line in enumerate(lines):
         out, pos = [], 0
         for m in _CODE.finditer(line):

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import importlib
+import inspect
 import json
 import os
 import re
@@ -156,7 +158,14 @@ def write_navigation(src: Path, pages: list[Path]) -> None:
         if not syms: continue
         nbfile = _source_notebook(ROOT / "/".join(mod.split(".")[:-1]) / f"{mod.split('.')[-1]}.py")
         lines += [f"## `{mod}`", "", f"Written by the notebook [{nbfile.stem}]({nbfile.as_posix()}).", "",
-                  "```{eval-rst}", f".. automodule:: {mod}", "   :members:", "   :undoc-members:", "```", ""]
+                  "```{eval-rst}", f".. module:: {mod}", ""]
+        m = importlib.import_module(mod)
+        for name in getattr(m, "__all__", []):  # every exported name, each with the directive that fits it
+            obj = getattr(m, name)
+            if inspect.isclass(obj): lines += [f".. autoclass:: {mod}.{name}", "   :members:", ""]
+            elif inspect.isfunction(obj) or hasattr(obj, "__wrapped__"): lines += [f".. autofunction:: {mod}.{name}", ""]
+            else: lines += [f".. autodata:: {mod}.{name}", "   :no-value:", ""]
+        lines += ["```", ""]
     (src / "api.md").write_text("\n".join(lines))
 
 
