@@ -34,18 +34,21 @@ def _changed(before: dict, after: dict) -> list[str]:
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
 
 
+def _changed_by(project: Path, command: str, folder: str, pattern: str) -> list[str]:
+    "Files matching `pattern` under `project/folder` that running `command` in `project` changes."
+    before = _snapshot(project / folder, pattern)
+    subprocess.run([str(BIN / command)], cwd=project, check=True, capture_output=True)
+    return _changed(before, _snapshot(project / folder, pattern))
+
+
 def export_diff(project: Path) -> list[str]:
     "Files of the package that `nbdev-export` changes in `project` (empty: in sync)."
-    before = _snapshot(project / "refimpl", "*.py")
-    subprocess.run([str(BIN / "nbdev-export")], cwd=project, check=True, capture_output=True)
-    return _changed(before, _snapshot(project / "refimpl", "*.py"))
+    return _changed_by(project, "nbdev-export", "refimpl", "*.py")
 
 
 def clean_diff(project: Path) -> list[str]:
     "Notebooks that `nbdev-clean` changes in `project` (empty: all clean)."
-    before = _snapshot(project / "nbs", "*.ipynb")
-    subprocess.run([str(BIN / "nbdev-clean")], cwd=project, check=True, capture_output=True)
-    return _changed(before, _snapshot(project / "nbs", "*.ipynb"))
+    return _changed_by(project, "nbdev-clean", "nbs", "*.ipynb")
 
 
 def test_package_in_sync_with_notebooks(tmp_path):
