@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html.parser
 import importlib
 import importlib.util
-import os
 import re
 import shutil
 import subprocess

@@ -56,7 +56,7 @@ def _cache_dir(gguf: Path) -> Path:
 @functools.lru_cache(maxsize=1)
 def load_tokenizer() -> PreTrainedTokenizerBase:
     "SmolLM2's tokenizer and chat template, padding on the left."
-    gguf, cache = smollm2_gguf(), None
+    gguf = smollm2_gguf()
     cache = _cache_dir(gguf)
     src = dict(pretrained_model_name_or_path=str(cache)) if (cache / "tokenizer_config.json").exists() else \
         dict(pretrained_model_name_or_path=str(gguf.parent), gguf_file=gguf.name)

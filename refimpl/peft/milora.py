@@ -5,14 +5,12 @@
 # %% ../../nbs/peft/10_milora.ipynb #0e537588
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .adapters import LoRA, attach_adapters, adapter_sites, masked_mean, target_linears
+from .adapters import LoRA, attach_adapters, adapter_sites, masked_mean
 from .backbone import TARGET_MODULES
 from .rational import Rational
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import copy
 import random
-import time
-import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 import pandas as pd
