@@ -26,9 +26,9 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'PALETTE', 'get_device', 'seed_everything', 'Timing', 'benchmark', 'TrainConfig', 'TrainResult', 'train',
-           'regression_data', 'mse_loss', 'regression_demo', 'set_plot_style', 'plot_curves', 'results_table',
-           'check_same_on_device']
+__all__ = ['DEVICE_ENV', 'THREADS_ENV', 'PALETTE', 'get_device', 'seed_everything', 'set_cpu_threads', 'cpu_threads', 'Timing',
+           'benchmark', 'TrainConfig', 'TrainResult', 'train', 'regression_data', 'mse_loss', 'regression_demo',
+           'set_plot_style', 'plot_curves', 'results_table', 'check_same_on_device']
 
 # %% ../nbs/00_core.ipynb #2515793d
 #: The environment variable that overrides the automatic device choice.
@@ -83,6 +83,45 @@ def seed_everything(
         torch.backends.cudnn.benchmark = False
     return seed
 
+# %% ../nbs/00_core.ipynb #c03de876
+#: The environment variable that fixes the number of torch CPU threads for every notebook.
+THREADS_ENV = "REFIMPL_THREADS"
+
+
+def _thread_count(n: int | None) -> int:
+    if n is None:
+        env = os.environ.get(THREADS_ENV)
+        if env:
+            try: n = int(env)
+            except ValueError: raise ValueError(f"${THREADS_ENV}: expected a positive integer, got {env!r}") from None
+            source = f"${THREADS_ENV}"
+        else:
+            cores = os.cpu_count() or 1
+            return 1 if cores <= 2 else torch.get_num_threads()
+    else: source = "n"
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{source}: expected a positive integer number of threads, got {n!r}")
+    return int(n)
+
+
+def set_cpu_threads(
+    n: int | None = None,  # threads; None: $REFIMPL_THREADS, else 1 on machines with <= 2 cores, else torch's default
+) -> int:
+    "Pin torch's intra-op CPU threads (for speed and for bit-repeatable reductions); returns the previous count."
+    before = torch.get_num_threads()
+    torch.set_num_threads(_thread_count(n))
+    return before
+
+
+class cpu_threads:
+    "Context manager: `with cpu_threads(1): ...` runs the block with `n` torch CPU threads, then restores the count."
+    def __init__(self, n: int | None = None): self.n = _thread_count(n)
+    def __enter__(self):
+        self.before = torch.get_num_threads()
+        torch.set_num_threads(self.n)
+        return self.n
+    def __exit__(self, *exc): torch.set_num_threads(self.before)
+
 # %% ../nbs/00_core.ipynb #90c7367b
 @dataclass
 class Timing:
@@ -129,8 +168,8 @@ def benchmark(
     if not callable(fn): raise TypeError(f"fn: expected a callable, got {type(fn).__name__}")
     if not isinstance(warmup, int) or warmup < 0: raise ValueError(f"warmup: expected an integer >= 0, got {warmup!r}")
     if not isinstance(repeats, int) or repeats < 1: raise ValueError(f"repeats: expected an integer >= 1, got {repeats!r}")
-    sync = _synchronizer(device)
     for _ in range(warmup): fn(*args, **kwargs)
+    sync = _synchronizer(device)  # after the warm-up, which may be what initialises CUDA
     sync()
     times = []
     for _ in range(repeats):
