@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -18,8 +19,9 @@ from .backbone import TARGET_MODULES
 
 # %% auto #0
 __all__ = ['masked_mean', 'PromptState', 'AdaptedLinear', 'decoder_layers', 'target_linears', 'attach_adapters',
-           'set_prompt_mask', 'adapter_sites', 'detach_adapters', 'LoRA', 'add_lora', 'tunable_parameters', 'save_lora',
-           'load_lora', 'MultiLoRA', 'lora_bank', 'add_multi_lora', 'set_adapter_ids']
+           'set_prompt_mask', 'adapter_sites', 'detach_adapters', 'Decoded', 'greedy_recompute', 'greedy_cached',
+           'LoRA', 'add_lora', 'tunable_parameters', 'save_lora', 'load_lora', 'MultiLoRA', 'lora_bank',
+           'add_multi_lora', 'set_adapter_ids']
 
 # %% ../../nbs/peft/01_adapters.ipynb #173faaf3
 def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -165,6 +167,44 @@ def detach_adapters(model: nn.Module) -> nn.Module:
     if getattr(model, "_prompt_hook", None) is not None: model._prompt_hook.remove()
     model.prompt_state = model._prompt_hook = None
     return model
+
+# %% ../../nbs/peft/01_adapters.ipynb #0108a29f
+@dataclass
+class Decoded:
+    "One greedy continuation: the new token ids, their text and the logits of every decoding step."
+    ids: list[int]  # the generated token ids (prompt excluded)
+    text: str  # their decoded text, stripped
+    logits: torch.Tensor  # (n, V): the logits each step's token was chosen from
+
+
+@torch.no_grad()
+def greedy_recompute(
+    model: nn.Module,  # a causal LM, adapted or not
+    tok,  # its tokenizer
+    prompt: str,  # one prompt (already formatted, e.g. by `chat_prompt`)
+    max_new_tokens: int,  # exactly this many tokens are generated (no early stop)
+) -> Decoded:
+    "Greedy decoding without the KV cache: every step reruns the whole sequence, so per-request state is recomputed from the prompt each time."
+    ids = tok([prompt], return_tensors="pt", add_special_tokens=False)["input_ids"]  # (1, T)
+    n_prompt, steps = ids.shape[1], []
+    for _ in range(max_new_tokens):
+        prompt_mask = torch.zeros_like(ids, dtype=torch.bool); prompt_mask[:, :n_prompt] = True  # the generated part is not prompt
+        set_prompt_mask(model, prompt_mask)
+        logits = model(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False).logits[:, -1]  # (1, V)
+        steps.append(logits)
+        ids = torch.cat([ids, logits.argmax(-1, keepdim=True)], dim=1)
+    new = ids[0, n_prompt:]
+    return Decoded(new.tolist(), tok.decode(new, skip_special_tokens=True).strip(), torch.cat(steps))
+
+
+@torch.no_grad()
+def greedy_cached(model: nn.Module, tok, prompt: str, max_new_tokens: int) -> Decoded:
+    "Greedy decoding with the KV cache (per-request state computed at prefill and reused), `max_new_tokens` exactly."
+    enc = tok([prompt], return_tensors="pt", add_special_tokens=False)
+    g = model.generate(**enc, max_new_tokens=max_new_tokens, min_new_tokens=max_new_tokens, do_sample=False,
+                       output_logits=True, return_dict_in_generate=True, pad_token_id=tok.pad_token_id)
+    new = g.sequences[0, enc["input_ids"].shape[1]:]
+    return Decoded(new.tolist(), tok.decode(new, skip_special_tokens=True).strip(), torch.cat(g.logits))
 
 # %% ../../nbs/peft/01_adapters.ipynb #9a2a57ac
 class LoRA(nn.Module):
