@@ -13,10 +13,16 @@ ARTIFACTS = Path(os.environ.get("REFIMPL_ARTIFACTS", ROOT / "tests" / "artifacts
 NOTEBOOK_TIMES: dict[str, float] = {}
 
 
-def notebooks() -> list[Path]:
-    "Every notebook nbdev would test, in the order nbdev finds them."
+def notebooks(folder: Path = NBS) -> list[Path]:
+    "Every notebook nbdev would test under `folder`, sorted."
     from nbdev.doclinks import nbglob
-    return sorted(Path(p) for p in nbglob(NBS, as_path=True))
+    return sorted(Path(p) for p in nbglob(folder, as_path=True))
+
+
+def uncollected(folder: Path = NBS) -> list[str]:
+    "Notebooks under `folder` that the tests would not run (nbdev skips names and folders starting with _ or .)."
+    every = {p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+    return sorted(p.relative_to(folder).as_posix() for p in every - set(notebooks(folder)))
 
 
 def test_flags() -> list[str]:

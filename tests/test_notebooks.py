@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NBS, NOTEBOOK_TIMES, ROOT, notebooks, test_flags
+from conftest import NBS, NOTEBOOK_TIMES, ROOT, notebooks, test_flags, uncollected
 
 NBDEV_TEST = Path(sys.executable).parent / "nbdev-test"
 
@@ -64,5 +64,19 @@ def test_flagged_cells_are_skipped_unless_switched_on(tmp_path):
 
 
 def test_every_notebook_is_collected():
+    "Every notebook under nbs/ is run by the tests: none hides behind a name nbdev skips."
+    assert not uncollected(), f"notebooks the tests never run (rename them): {uncollected()}"
     found = {p.relative_to(NBS).as_posix() for p in notebooks()}
+    for area in ("peft", "vision", "science", "eval"):  # each area's notebooks, not just the home page and core
+        assert any(f.startswith(area + "/") for f in found), f"no notebook of nbs/{area}/ collected: {sorted(found)}"
     assert {"index.ipynb", "00_core.ipynb"} <= found, found
+
+
+def test_collection_check_catches_a_skipped_notebook(tmp_path):
+    "The check above is not vacuous: a notebook nbdev would skip (a leading underscore) is reported."
+    nbs = _scratch_project(tmp_path)
+    for name in ("a.ipynb", "_draft.ipynb", "area/b.ipynb", "_old/c.ipynb"):
+        (nbs / name).parent.mkdir(parents=True, exist_ok=True)
+        (nbs / name).write_text("{}")
+    assert [p.relative_to(nbs).as_posix() for p in notebooks(nbs)] == ["a.ipynb", "area/b.ipynb"]
+    assert uncollected(nbs) == ["_draft.ipynb", "_old/c.ipynb"]

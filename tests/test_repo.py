@@ -114,12 +114,35 @@ def test_readme_is_readable_from_the_repository_root():
             assert (ROOT / target.split("#")[0]).exists(), f"README links to missing {target}"
 
 
+#: Folders and files that builds, tests and editors write: none of them belongs in git.
+BUILD_OUTPUT = re.compile(r"(^|/)(\.venv|_proc|_site|_docs|docs/_build|docs/_gen|jupyter_execute|\.jupyter_cache|"
+                          r"tests/artifacts|__pycache__|\.ipynb_checkpoints|\.pytest_cache|[^/]+\.egg-info)(/|$)|\.pyc$")
+
+
+def tracked_build_output(paths: list[str]) -> list[str]:
+    "The paths among `paths` (as `git ls-files` lists them) that are build output."
+    return [p for p in paths if BUILD_OUTPUT.search(p)]
+
+
 def test_git_hygiene():
     attrs = (ROOT / ".gitattributes").read_text()
     assert re.search(r"^\*\.ipynb\s+merge=nbdev-merge", attrs, re.M)
     ignored = (ROOT / ".gitignore").read_text().split()
-    for path in (".venv/", "_site/", "_proc/", "docs/_gen/"):
+    for path in (".venv/", "_site/", "_proc/", "docs/_gen/", "jupyter_execute/", ".jupyter_cache/", "tests/artifacts/"):
         assert path in ignored, f"{path} is not ignored"
     if (ROOT / ".git").exists():
-        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
-        assert not [t for t in tracked if t.startswith(("_site/", ".venv/", "_proc/", "docs/_gen/"))]
+        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\n")
+        assert len(tracked) > 20  # git answered with the project's files
+        bad = tracked_build_output(tracked)
+        assert not bad, f"build output is tracked in git (git rm -r --cached it): {bad[:10]}"
+
+
+def test_hygiene_check_catches_tracked_build_output():
+    "The check above is not vacuous: each kind of build output is caught, and sources are not."
+    build = ["jupyter_execute/00_core.ipynb", "_site/index.html", "_proc/nbs/index.ipynb", "docs/_gen/src/api.md",
+             "tests/artifacts/site_index.png", "refimpl/__pycache__/core.cpython-311.pyc", "refimpl.egg-info/PKG-INFO",
+             "nbs/.ipynb_checkpoints/x.ipynb", ".venv/bin/python", "nbs/science/.jupyter_cache/db"]
+    assert tracked_build_output(build) == build
+    sources = ["nbs/00_core.ipynb", "refimpl/core.py", "docs/conf.py", "tests/test_site.py", "tools/build_docs.py",
+               "nbs/eval/fixtures/tcm/FKU.json", "nbs/images/refimpl_flow.svg", "README.md"]
+    assert tracked_build_output(sources) == []

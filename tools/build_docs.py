@@ -192,7 +192,12 @@ def build(out: Path, force: bool = True) -> Path:
         p.write_text(json.dumps(convert_notebook(json.loads(p.read_text())), indent=1))
     write_navigation(src, pages)
     copy_mathjax(static)
-    return sphinx_build(src, out, static, GEN / "doctrees")
+    # MyST-NB writes its `jupyter_execute/` folder beside Sphinx's output folder: render inside the
+    # staging area, so that nothing but the site itself lands in `out`'s parent (the repository root).
+    html = sphinx_build(src, GEN / "html", static, GEN / "doctrees")
+    if out.exists(): shutil.rmtree(out)
+    shutil.copytree(html, out)
+    return out
 
 
 def sphinx_build(src: Path, out: Path, static: Path | None = None, doctrees: Path | None = None) -> Path:
