@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html.parser
 import importlib
+import json
 import importlib.util
 import re
 import shutil
@@ -20,12 +21,23 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
-from conftest import ROOT
+from conftest import NBS, ROOT, notebooks
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-PAGES = {"index.html": "refimpl", "00_core.html": "core"}  # page -> its title (h1)
+
+
+def _page_of(nb: Path) -> tuple[str, str]:
+    "The site page of a notebook and its title (the first Markdown cell's `# heading`)."
+    first = next(c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "markdown")
+    title = re.match(r"#\s+(.+)", "".join(first["source"]).strip()).group(1).strip()
+    return nb.relative_to(NBS).with_suffix(".html").as_posix(), title
+
+
+PAGES = dict(_page_of(nb) for nb in notebooks())  # every notebook's page -> its title (h1)
+# A paper's page: a notebook in an area folder that is not part of the PEFT foundation (00_ ... 09_).
+PAPER_PAGES = [p for p in PAGES if "/" in p and not re.match(r"0\d_", Path(p).name)]
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +96,27 @@ def _fetch(url: str) -> tuple[int, str]:
         return e.code, ""
 
 
+def broken_links(hrefs: list[str], server: str, cache: dict | None = None) -> list[str]:
+    "The same-site links among `hrefs` whose page does not answer 200 or whose #fragment is not on that page."
+    cache = {} if cache is None else cache
+    broken = []
+    for h in sorted({h for h in hrefs if urlparse(h).netloc == urlparse(server).netloc}):
+        url, frag = urldefrag(h)
+        if url not in cache: cache[url] = _fetch(url)
+        status, text = cache[url]
+        if status != 200: broken.append(f"{h}: HTTP {status}")
+        elif frag and url.endswith(".html") and frag not in _ids(text): broken.append(f"{h}: no #{frag} on the page")
+    return broken
+
+
+@pytest.fixture(scope="session")
+def fetched() -> dict:
+    "Pages fetched by the link check, shared by every page's test."
+    return {}
+
+
 @pytest.mark.parametrize("page", list(PAGES))
-def test_page_renders(page, server, browser, artifacts):
+def test_page_renders(page, server, browser, artifacts, fetched):
     tab = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     tab.on("pageerror", lambda e: errors.append(str(e)))
@@ -95,37 +126,41 @@ def test_page_renders(page, server, browser, artifacts):
     assert title in tab.title(), tab.title()
     assert tab.locator("h1").first.inner_text().strip().startswith(title)
     # math: MathJax (served by the site itself) turned every $$...$$ into rendered math
-    tab.wait_for_selector("mjx-container", timeout=30000)
     n_math = tab.locator(".math").count()
+    if n_math:
+        tab.wait_for_selector("mjx-container", timeout=120000)
+        tab.wait_for_function(f"document.querySelectorAll('.math mjx-container').length >= {n_math}", timeout=120000)
     n_rendered = tab.locator(".math mjx-container").count()
-    assert n_math > 0 and n_rendered == n_math, f"{n_rendered} of {n_math} math blocks rendered"
-    # at least one figure in the article that the browser loaded and decoded
+    assert n_rendered == n_math, f"{n_rendered} of {n_math} math blocks rendered on {page}"
+    assert not tab.locator("mjx-merror").count(), f"MathJax reported a TeX error on {page}"
+    # every figure in the article loaded and decoded; a paper's page has at least one
     imgs = tab.eval_on_selector_all("article img", "els => els.map(e => [e.src, e.complete && e.naturalWidth > 0])")
-    assert any(ok for _, ok in imgs), f"no figure loaded on {page}: {imgs}"
-    assert not [src for src, ok in imgs if not ok], f"figures that did not load: {imgs}"
+    assert not [src for src, ok in imgs if not ok], f"figures that did not load on {page}: {imgs}"
+    if page in PAPER_PAGES or page in ("index.html", "00_core.html"):
+        assert imgs, f"no figure on {page}"
     assert not errors, errors
-    tab.screenshot(path=str(artifacts / f"site_{Path(page).stem}.png"), full_page=True)
+    tab.screenshot(path=str(artifacts / f"site_{page.replace('/', '_').removesuffix('.html')}.png"), full_page=True)
     # no broken internal link: every same-site link answers, and its #fragment exists on the target page
     hrefs = tab.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     tab.close()
-    internal = sorted({h for h in hrefs if urlparse(h).netloc == urlparse(server).netloc})
-    assert len(internal) > 5
-    pages = {}
-    broken = []
-    for h in internal:
-        url, frag = urldefrag(h)
-        if url not in pages: pages[url] = _fetch(url)
-        status, text = pages[url]
-        if status != 200: broken.append(f"{h}: HTTP {status}")
-        elif frag and url.endswith(".html") and frag not in _ids(text): broken.append(f"{h}: no #{frag} on the page")
+    assert len([h for h in hrefs if urlparse(h).netloc == urlparse(server).netloc]) > 5
+    broken = broken_links(hrefs, server, fetched)
     assert not broken, "broken internal links:\n" + "\n".join(broken)
 
 
+def test_every_notebook_has_a_page_and_papers_are_known():
+    assert len(PAGES) == len(notebooks()) and "index.html" in PAGES and "00_core.html" in PAGES
+    assert {"peft/10_milora.html", "vision/corradaptor.html", "science/deflation.html", "eval/tcm.html"} <= set(PAPER_PAGES)
+    assert not [p for p in PAPER_PAGES if p.startswith("peft/0")]  # the foundation is not a paper
+
+
 def test_link_check_catches_a_broken_link(server):
-    "The link check above is not vacuous: a missing page and a missing anchor are both caught."
-    assert _fetch(urljoin(server, "no-such-page.html"))[0] == 404
-    status, text = _fetch(urljoin(server, "00_core.html"))
-    assert status == 200 and "get-device" in _ids(text) and "no-such-anchor" not in _ids(text)
+    "The link check is not vacuous: a missing page and a missing anchor are reported, good links are not."
+    good = [urljoin(server, "00_core.html"), urljoin(server, "00_core.html#get-device"), "https://example.org/x.html"]
+    bad = [urljoin(server, "no-such-page.html"), urljoin(server, "00_core.html#no-such-anchor")]
+    assert broken_links(good, server) == []
+    report = broken_links(good + bad, server)
+    assert len(report) == 2 and "HTTP 404" in report[1] and "no #no-such-anchor" in report[0], report
 
 
 def test_navigation_by_area_and_search(site):
