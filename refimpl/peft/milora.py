@@ -154,12 +154,12 @@ class MiLoRAExpert(nn.Module):
             if idx is not None: idx = (idx[:, None] * T + torch.arange(T, device=x.device)).reshape(-1)
         x2, y2 = self.lora.drop(x).reshape(B * T, d), y.reshape(B * T, -1)  # (N, d_in), (N, d_out)
         A, W_B = self.lora.lora_A, self.lora.lora_B
-        inplace = not torch.is_grad_enabled()  # at inference, update the frozen output in place
         if idx is None:  # every row: $y + (x W_A^\top \odot c) W_B^\top$ in one fused call
             h = (x2 @ A.T) * coef  # (N, r)
-            return (y2.addmm_(h, W_B.T) if inplace else torch.addmm(y2, h, W_B.T)).view_as(y)
+            return torch.addmm(y2, h, W_B.T).view_as(y)
         upd = ((x2.index_select(0, idx) @ A.T) * coef) @ W_B.T  # (n, d_out): only the rows that chose this expert
-        return (y2.index_add_(0, idx, upd) if inplace else y2.index_add(0, idx, upd)).view_as(y)
+        if torch.is_grad_enabled(): return y2.index_add(0, idx, upd).view_as(y)
+        return y2.index_add_(0, idx, upd).view_as(y)  # at inference, update the frozen output in place
 
 # %% ../../nbs/peft/10_milora.ipynb #ml-f56fe9c7
 @dataclass
