@@ -30,15 +30,18 @@ def test_notebook_prints_the_same_numbers_twice(nb):
 
 
 def test_repeat_check_catches_an_unseeded_notebook(tmp_path):
-    "The check is not vacuous: unseeded random numbers are caught, seeded ones and `#| timings` cells pass."
+    """The check is not vacuous: unseeded random numbers are caught; seeded ones, `#| timings` cells and a
+    styled table (whose HTML carries a random id, masked) pass."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import random, time"),
                 nbformat.v4.new_code_cell("random.seed(0); print(random.random())"),
                 nbformat.v4.new_code_cell("#| timings\nprint(time.perf_counter_ns())"),
-                nbformat.v4.new_code_cell("random.seed(); print(random.random())")]
+                nbformat.v4.new_code_cell("random.seed(); print(random.random())"),
+                nbformat.v4.new_code_cell("import pandas as pd; pd.DataFrame({'x': [0.25]}).style.format('{:.2f}')")]
     path = tmp_path / "unseeded.ipynb"
     nbformat.write(nb, path)
     a, b = repeat.run_twice(path)
     diffs = repeat.differences(a, b)
     assert len(diffs) == 1 and "code cell 3" in diffs[0], diffs
     assert a[1]["text"] == b[1]["text"] and a[2]["timings"] and a[2]["text"] != b[2]["text"]
+    assert "0.25" in a[4]["text"] and "T_id" in a[4]["text"] and a[4]["text"] == b[4]["text"]

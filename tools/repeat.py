@@ -5,7 +5,8 @@ run it (nbdev's runner, the same skipped flags), and compare what every cell pri
     python tools/repeat.py nbs/science/deflation.ipynb --flags slow
 
 What is compared: each code cell's standard output, its results (`text/plain`, `text/markdown`,
-`text/html`) and its errors, byte for byte. What is not: standard error (progress bars carry their
+`text/html`) and its errors, byte for byte once object addresses and pandas' random table ids are
+masked. What is not: standard error (progress bars carry their
 own timings), images, and cells marked `#| timings` (cells that print wall-clock times, which no two
 runs share; keep the numbers a reader should trust out of such cells). Exit status 0 when the two
 runs agree, 1 with the first differing lines of each cell that does not.
@@ -16,6 +17,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_MIMES = ("text/plain", "text/markdown", "text/html")
 TIMINGS = "timings"  # the directive of a cell whose output is allowed to differ between runs
+# Parts of an output that name a process's objects rather than results: object addresses in reprs
+# ("<... at 0x7f3a...>") and the random ids pandas gives a styled table's HTML (id="T_4c1d2_row0_col1").
+NOISE = [(re.compile(r" at 0x[0-9a-fA-F]+"), " at 0x..."), (re.compile(r"\bT_[0-9a-f]{5}(?=[_\"\s#])"), "T_id")]
 
 
 def _cell_text(cell) -> str:
@@ -35,7 +40,9 @@ def _cell_text(cell) -> str:
             data = o.get("data", {})
             parts += ["".join(data[m]) for m in TEXT_MIMES if m in data]
         elif kind == "error": parts.append(f"{o.get('ename')}: {o.get('evalue')}")
-    return "".join(parts)
+    text = "".join(parts)
+    for pattern, repl in NOISE: text = pattern.sub(repl, text)
+    return text
 
 
 def run_once(nb: Path, flags: list[str], out: Path) -> None:
