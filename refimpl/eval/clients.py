@@ -190,16 +190,13 @@ class LoglikModel:
         if self.fast and prefix_ok and all(len(t) == 1 for t in conts):
             logits = self.model(torch.tensor([c], device=dev)).logits[0, -1]  # (V,)
             return torch.log_softmax(logits.float(), -1)[[t[0] for t in conts]].cpu().numpy()
-        seqs = [enc(ctx + y) for y in self.letters]
-        T = max(map(len, seqs))
-        ids = torch.full((len(seqs), T), self.tok.pad_token_id, dtype=torch.long)  # (L, T), right-padded
-        mask = torch.zeros_like(ids)
-        for i, s in enumerate(seqs): ids[i, :len(s)] = torch.tensor(s); mask[i, :len(s)] = 1
-        logp = torch.log_softmax(self.model(ids.to(dev), attention_mask=mask.to(dev)).logits.float(), -1).cpu()  # (L, T, V)
         out = []
-        for i, s in enumerate(seqs):
-            n = len(s) - len(conts[i])  # where the continuation starts
-            out.append(sum(logp[i, t - 1, s[t]].item() for t in range(n, len(s))))
+        for y, cont in zip(self.letters, conts):
+            s = enc(ctx + y)
+            k = len(cont) + 1  # the positions that predict the continuation's tokens (and one past it)
+            logits = self.model(torch.tensor([s], device=dev), logits_to_keep=k).logits[0, :-1]  # (|y|, V): positions n-1 .. |s|-2
+            logp = torch.log_softmax(logits.float(), -1).cpu()
+            out.append(sum(logp[j, t].item() for j, t in enumerate(s[len(s) - len(cont):])))
         return np.array(out)
 
     def respond(self, conversations, gen=None):

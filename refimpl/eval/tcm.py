@@ -197,7 +197,7 @@ def load_tcm(
     flagged = [r for r in rows if r["flag"]]
     if flagged:
         kinds = Counter(f for r in flagged for f in r["flag"].split("; "))
-        log.warning(f"{folder}: {len(flagged)} of {len(rows)} questions flagged (kept, never counted correct): "
+        log.warning(f"{folder}: {len(flagged)} of {len(rows)} questions flagged (kept, and counted as questions): "
                     + ", ".join(f"{n} {k}" for k, n in kinds.items()) + f" ({', '.join(r['id'] for r in flagged[:5])}{', ...' if len(flagged) > 5 else ''})")
     return TCMBench(datasets.Dataset.from_list(rows), prompts, str(folder))
 
