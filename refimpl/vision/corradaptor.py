@@ -556,10 +556,10 @@ def train_network(name: str, exp: ExperimentConfig, train_ds: Dataset, tests: di
     return TrainRun(model, pd.DataFrame(loss_fn.history, columns=["classification", "essential"]), pd.DataFrame(curve), train_s, skipped)
 
 # %% ../../nbs/vision/corradaptor.ipynb #f5246700
-def run_experiment(exp: ExperimentConfig, methods=("CorrAdaptor", "PointCN"), tests: dict | None = None,
-                   eval_every: int | None = None) -> tuple[pd.DataFrame, dict[str, TrainRun], dict]:
+def run_experiment(exp: ExperimentConfig, methods=("CorrAdaptor", "PointCN"), tests: dict | None = None, eval_every: int | None = None,
+                   train_ds: Dataset | None = None, ransac_alone: bool = True) -> tuple[pd.DataFrame, dict[str, TrainRun], dict]:
     "Train each network once; evaluate it, it followed by RANSAC, and RANSAC alone on every test set. Returns a long table, the runs, the tests."
-    train_ds = make_two_view_dataset(exp.train_pairs, exp.train, seed=exp.seed)
+    train_ds = train_ds if train_ds is not None else make_two_view_dataset(exp.train_pairs, exp.train, seed=exp.seed)
     tests = tests if tests is not None else make_test_sets(exp.test_pairs, seed=1000 + exp.seed)
     rows, runs = [], {}
     for name in methods:
@@ -568,5 +568,5 @@ def run_experiment(exp: ExperimentConfig, methods=("CorrAdaptor", "PointCN"), te
             for variant, m in evaluate_network(run.model, ds, exp).items():
                 rows.append(dict(setting=setting, method=name if variant == "net" else f"{name} {variant}", **m))
     for setting, ds in tests.items():
-        rows.append(dict(setting=setting, method="RANSAC", **evaluate_ransac(ds, exp)))
+        if ransac_alone: rows.append(dict(setting=setting, method="RANSAC", **evaluate_ransac(ds, exp)))
     return pd.DataFrame(rows), runs, tests
