@@ -315,6 +315,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'refimpl.peft.milora.MiLoRARouter.select': ( 'peft/milora.html#milorarouter.select',
                                                                                   'refimpl/peft/milora.py'),
                                      'refimpl.peft.milora._check_choice': ('peft/milora.html#_check_choice', 'refimpl/peft/milora.py'),
+                                     'refimpl.peft.milora._milora_setup': ('peft/milora.html#_milora_setup', 'refimpl/peft/milora.py'),
                                      'refimpl.peft.milora.add_milora': ('peft/milora.html#add_milora', 'refimpl/peft/milora.py'),
                                      'refimpl.peft.milora.last_token': ('peft/milora.html#last_token', 'refimpl/peft/milora.py'),
                                      'refimpl.peft.milora.load_balancing_loss': ( 'peft/milora.html#load_balancing_loss',

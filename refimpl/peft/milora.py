@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..core import seed_everything
 from .adapters import LoRA, attach_adapters, adapter_sites, masked_mean
 from .backbone import TARGET_MODULES
 from .rational import Rational
+from .serving import register_method, share_backbone
 
 # %% auto #0
 __all__ = ['POOLINGS', 'GATES', 'ACTIVATIONS', 'last_token', 'MiLoRARouter', 'MiLoRAExpert', 'MiLoRAConfig', 'add_milora',
@@ -230,6 +232,23 @@ def load_balancing_loss(model: nn.Module) -> torch.Tensor:
 def milora_regularizer(model: nn.Module) -> torch.Tensor:
     "The term MiLoRA adds to the training loss: lb_weight * load_balancing_loss."
     return model.milora_config.lb_weight * load_balancing_loss(model)
+
+# %% ../../nbs/peft/10_milora.ipynb #ml-4a1e0f0b
+def _milora_setup(per_token: bool, sparse: bool | None):
+    def setup(base, tenants, cfg):
+        server = share_backbone(base)
+        seed_everything(cfg.seed)  # the routers' initialisation: the same for every MiLoRA server of a run
+        add_milora(server, MiLoRAConfig(r=cfg.rank, alpha=cfg.alpha, per_token=per_token, sparse=sparse), experts=tenants[0])
+        return server.eval()
+    setup.__qualname__ = f"_milora_setup.{'per_token' if per_token else 'prompt'}_{sparse}"
+    return setup
+
+
+for _name, _per_token, _sparse, _what in [
+        ("milora", False, True, "MiLoRA (tenant 0's LoRAs as the 7 experts), routed once per prompt, only the chosen experts run"),
+        ("milora-dense", False, False, "MiLoRA, dense reference: all 7 experts run, the unchosen multiplied by 0"),
+        ("per-token-router", True, False, "the same experts and router, routed at every token (dense, its faster path)")]:
+    register_method(_name, _milora_setup(_per_token, _sparse), description=_what)
 
 # %% ../../nbs/peft/10_milora.ipynb #ml-027dcce6
 def milora_parameters(model: nn.Module) -> dict[str, float]:
