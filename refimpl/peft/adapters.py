@@ -391,6 +391,7 @@ class TenantPlan:
         return "grouped" if _grouped_gemm_ok(x.reshape(-1, x.shape[-1]), A_p, B_p) else "loop"
 
 
+# %% ../../nbs/peft/01_adapters.ipynb #ad7f4a87
 def tenant_plan(state: PromptState, batch: int) -> TenantPlan:
     "The plan of the adapter ids set for this batch (`set_adapter_ids`), checked against the batch size."
     ids = state.fixed.get("adapter_ids")
@@ -448,8 +449,10 @@ def segmented_lora(
         m, pad, unpad = plan.padded()
         xs = x if pad is None else x.index_select(0, pad)  # (n_p m, T, d_in): tenant j's requests, then repeats as padding
         h = torch.bmm(xs.view(len(A_p), m * T, d_in), A_p.transpose(1, 2))  # (n_p, m T, r): X_k A_k^T
+        if unpad is None:  # sorted and balanced: Y_k + (X_k A_k^T)(s_k B_k)^T in one GEMM, the addition fused
+            return torch.baddbmm(y.reshape(len(A_p), m * T, -1), h, B_p).view(y.shape)
         d = torch.bmm(h, B_p).view(-1, T, B_p.shape[-1])  # (n_p m, T, d_out): (X_k A_k^T)(s_k B_k)^T
-        return y + (d if unpad is None else d.index_select(0, unpad))  # back to the batch's order, padding dropped
+        return y + d.index_select(0, unpad)  # back to the batch's order, padding dropped
     xs = x if plan.is_sorted else x.index_select(0, plan.order)  # (B, T, d_in): requests grouped by tenant
     x2 = xs.reshape(Bsz * T, d_in)  # (N, d_in): tenant k's rows are one contiguous segment
     if kernel == "grouped":  # the exact segments, torch's grouped GEMM

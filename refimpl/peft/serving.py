@@ -16,6 +16,8 @@ runs and sweeps it."""
 from __future__ import annotations
 
 import copy
+import ctypes
+import gc
 import importlib
 import importlib.util
 import random
@@ -42,10 +44,11 @@ from .adapters import (LoRA, MultiLoRA, PromptState, _peft_key, add_multi_lora, 
 from .backbone import TARGET_MODULES, chat_prompt, load_smollm2, load_tokenizer, tiny_llama
 
 # %% auto #0
-__all__ = ['METHODS', 'PLUGINS', 'MAIN_COLUMNS', 'SWEEP_GRID', 'ServeConfig', 'make_requests', 'make_tenant_loras',
-           'share_backbone', 'Method', 'register_method', 'load_plugins', 'methods_table', 'Clock', 'greedy_run',
-           'drain', 'PeakMemory', 'tensor_mb', 'lockstep', 'time_methods', 'summarise', 'run_serving', 'show_table',
-           'cost_table', 'profile_step', 'sweep', 'plot_sweep', 'main']
+__all__ = ['METHODS', 'PLUGINS', 'MAIN_COLUMNS', 'LORA_TARGETS', 'SWEEP_GRID', 'ServeConfig', 'make_requests',
+           'make_tenant_loras', 'share_backbone', 'Method', 'register_method', 'load_plugins', 'methods_table', 'Clock',
+           'greedy_run', 'drain', 'PeakMemory', 'tensor_mb', 'lockstep', 'time_methods', 'summarise', 'paired_ratio',
+           'run_serving', 'show_table', 'lora_targets', 'cost_table', 'profile_step', 'sweep', 'sweep_rows',
+           'plot_sweep', 'main']
 
 # %% ../../nbs/peft/04_serving.ipynb #32029c9b
 @dataclass
@@ -151,7 +154,10 @@ def register_method(
     def add(fn: Callable) -> Callable:
         if not callable(fn): raise TypeError(f"setup: expected a callable (base, tenants, cfg) -> server, got {type(fn).__name__}")
         old = METHODS.get(name)
-        same_code = old is not None and (old.setup.__module__, old.setup.__qualname__) == (fn.__module__, fn.__qualname__)
+        # The same code registering again is fine: a re-run cell, or a module imported after its notebook's cells
+        # ran in `__main__` (nbdev's documentation processing executes export cells that way).
+        same_code = old is not None and old.setup.__qualname__ == fn.__qualname__ and (
+            old.setup.__module__ == fn.__module__ or "__main__" in (old.setup.__module__, fn.__module__))
         if old is not None and not (replace or same_code):
             raise ValueError(f"name: {name!r} is already registered by {old.setup.__module__}.{old.setup.__qualname__}; pass replace=True to override it")
         METHODS[name] = Method(name, fn, kwargs or _kw_none, description)
@@ -290,6 +296,9 @@ class PeakMemory:
             torch.cuda.synchronize(self.device); torch.cuda.reset_peak_memory_stats(self.device)
             self.start = torch.cuda.memory_allocated(self.device) / 2**20
         else:
+            gc.collect()
+            try: ctypes.CDLL("libc.so.6").malloc_trim(0)  # hand freed heap memory back to the OS, so the run's own peak shows in RSS
+            except (OSError, AttributeError): pass
             try: Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
             except OSError: self.start = None; return self
             rss = _rss_mb(); self.start = None if rss is None else rss[0]
@@ -327,6 +336,15 @@ def lockstep(runs: dict[str, Iterator]) -> dict[str, dict]:
     return res
 
 
+def _make_resident(modules: Iterable[nn.Module]) -> None:
+    "Read every parameter and buffer once, so that weights a loader mapped from disk are in memory before any memory is measured."
+    seen = set()
+    with torch.no_grad():
+        for m in modules:
+            for t in [*m.parameters(), *m.buffers()]:
+                if t.numel() and t.data_ptr() not in seen: seen.add(t.data_ptr()); t.sum()
+
+
 def time_methods(
     servers: dict[str, tuple[nn.Module, dict]],  # name -> (server, extra forward kwargs for this batch)
     enc: dict,  # the tokenised batch (input_ids, attention_mask)
@@ -338,6 +356,7 @@ def time_methods(
 ) -> dict[str, dict]:
     "Warm-up runs method by method (the first measures memory and keeps the tokens), then `repeats` lockstep repeats, rotating who goes first."
     out = {k: {"prefill": [], "step": [], "total": [], "transient_mb": float("nan"), "tokens": None} for k in servers}
+    _make_resident(srv for srv, _ in servers.values())  # else the first method measured is charged for paging in the shared weights
     for w in range(warmup):
         for k, (srv, extra) in servers.items():
             with PeakMemory(device) as mem: _, tokens = drain(greedy_run(srv, enc, extra, n, clock))
@@ -354,7 +373,7 @@ def time_methods(
         if progress is not None: progress.update(len(names))
     return out
 
-
+# %% ../../nbs/peft/04_serving.ipynb #5e0a1b16
 def _iqr(v: list[float]) -> float:
     if len(v) < 2: return 0.0
     q = statistics.quantiles(v, n=4, method="inclusive")
@@ -362,7 +381,7 @@ def _iqr(v: list[float]) -> float:
 
 
 def summarise(times: dict[str, dict], batch: int, n: int, reference: str = "backbone") -> pd.DataFrame:
-    "One row per method: medians (and interquartile ranges) over repeats, and ratios to `reference` paired within each repeat."
+    "One row per method: medians (and interquartile ranges) over repeats, ratios to `reference` paired within each repeat, and the per-repeat seconds (`_prefill_s`, `_step_s`, `_total_s`)."
     ref, rows = times[reference], {}
     for k, t in times.items():
         pre, step, tot = t["prefill"], t["step"], t["total"]
@@ -373,8 +392,21 @@ def summarise(times: dict[str, dict], batch: int, n: int, reference: str = "back
                    "e2e_tok_s": statistics.median([batch * n / x for x in tot]),
                    "prefill_time_vs_backbone": statistics.median([a / b for a, b in zip(pre, ref["prefill"])]),
                    "decode_speed_vs_backbone": statistics.median(r_dec), "decode_speed_vs_backbone_iqr": _iqr(r_dec),
-                   "e2e_speed_vs_backbone": statistics.median([b / a for a, b in zip(tot, ref["total"])])}
+                   "e2e_speed_vs_backbone": statistics.median([b / a for a, b in zip(tot, ref["total"])]),
+                   "_prefill_s": list(pre), "_step_s": list(step), "_total_s": list(tot)}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+
+
+def paired_ratio(df: pd.DataFrame, method: str, reference: str = "backbone", phase: str = "decode") -> tuple[float, float]:
+    "`method` against `reference` in a `summarise`/`run_serving` table, paired within each repeat: speed ratio (decode, e2e) or time ratio (prefill); (median, IQR)."
+    col = {"decode": "_step_s", "e2e": "_total_s", "prefill": "_prefill_s"}.get(phase)
+    if col is None: raise ValueError(f"phase: expected 'decode', 'e2e' or 'prefill', got {phase!r}")
+    if col not in df.columns: raise ValueError(f"df: has no per-repeat times ({col}); expected a table from `summarise` or `run_serving`")
+    for m in (method, reference):
+        if m not in df.index: raise KeyError(f"{m!r}: not a method of this table; it has {list(df.index)}")
+    a, b = df.loc[method, col], df.loc[reference, col]
+    r = [x / y for x, y in zip(a, b)] if phase == "prefill" else [y / x for x, y in zip(a, b)]
+    return statistics.median(r), _iqr(r)
 
 # %% ../../nbs/peft/04_serving.ipynb #5e0a1b0a
 def _check_alone(server, method: Method, tok, prompts, tenant_ids, batched, n, dev, which) -> int:
@@ -428,15 +460,32 @@ def run_serving(
     return df
 
 
+# %% ../../nbs/peft/04_serving.ipynb #5e0a1b17
 #: The columns `show_table` shows by default.
 MAIN_COLUMNS = ("prefill_ms", "decode_tok_s", "e2e_tok_s", "peak_mem_mb", "prefill_time_vs_backbone", "decode_speed_vs_backbone",
                 "decode_speed_vs_backbone_iqr", "e2e_speed_vs_backbone", "same_as_alone")
+#: The serving issue's CPU targets for multi-tenant LoRA: (quantity, phase, reference method, bound); a decode speed
+#: ratio must reach its bound, a prefill time ratio must stay under it.
+LORA_TARGETS = (("decode speed / bare backbone", "decode", "backbone", 0.85),
+                ("decode speed / PEFT's mixed batch", "decode", "peft-mixed", 2.0),
+                ("prefill time / bare backbone", "prefill", "backbone", 1.15))
 
 
 def show_table(df: pd.DataFrame, columns: Iterable[str] | None = MAIN_COLUMNS) -> pd.DataFrame:
     "The table without the internal columns (only `columns`, where present; None: all), rounded for reading."
     cols = [c for c in df.columns if not c.startswith("_")] if columns is None else [c for c in columns if c in df.columns]
     return df[cols].round(2)
+
+
+def lora_targets(df: pd.DataFrame, method: str = "lora-sgmv", targets=LORA_TARGETS) -> pd.DataFrame:
+    "Each target whose methods are in `df`, measured as a ratio paired within repeats (`paired_ratio`): median, IQR, bound, met."
+    rows = []
+    for what, phase, ref, bound in targets:
+        if method not in df.index or ref not in df.index: continue
+        med, iqr = paired_ratio(df, method, ref, phase)
+        ok = med <= bound if phase == "prefill" else med >= bound
+        rows.append({"quantity": f"{method}: {what}", "median": med, "iqr": iqr, "target": f"{'<=' if phase == 'prefill' else '>='} {bound:g}", "met": ok})
+    return pd.DataFrame(rows, columns=["quantity", "median", "iqr", "target", "met"]).set_index("quantity")
 
 # %% ../../nbs/peft/04_serving.ipynb #5e0a1b0c
 def cost_table(model: nn.Module, rank: int, n_present: int, batch: int, itemsize: int = 4) -> pd.DataFrame:
@@ -458,7 +507,7 @@ def cost_table(model: nn.Module, rank: int, n_present: int, batch: int, itemsize
 
 @torch.no_grad()
 def profile_step(server: nn.Module, method: Method, tok, prompts: list[str], tenant_ids: list[int], rows: int = 12) -> tuple[pd.DataFrame, dict]:
-    "Profile one decode step after a prefill: the top operators by self CPU time (ms), and the step's total, adapter and attention times (ms)."
+    "Profile one decode step after a prefill: the top operators by self CPU time (ms), and the step's total, adapter, attention and matrix-product times (ms) and operator calls."
     dev = next(server.parameters()).device
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(dev)
     run = greedy_run(server, enc, method.kwargs(server, tenant_ids), 3, lambda: 0.0)
@@ -471,8 +520,10 @@ def profile_step(server: nn.Module, method: Method, tok, prompts: list[str], ten
     total = table["self_cpu_ms"].sum()
     table["share_%"] = 100 * table["self_cpu_ms"] / total
     inside = lambda prefix: sum(e.cpu_time_total for e in ev if e.key.startswith(prefix)) / 1e3
-    mm = table[table["op"].isin(["aten::mm", "aten::addmm", "aten::bmm", "aten::_grouped_mm"])]["self_cpu_ms"].sum()
-    summary = {"step_ms": total, "adapters_ms": inside("adapter."), "attention_ms": inside("aten::scaled_dot_product_attention"), "matmul_ms": mm}
+    mm = table[table["op"].isin(["aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::_grouped_mm"])]["self_cpu_ms"].sum()
+    ops = table[~table["op"].str.startswith("adapter.")]["calls"].sum()  # every aten operator call, the labels left out
+    summary = {"step_ms": total, "adapters_ms": inside("adapter."), "attention_ms": inside("aten::scaled_dot_product_attention"),
+               "matmul_ms": mm, "op_calls": int(ops)}
     return table.head(rows).round(3), summary
 
 # %% ../../nbs/peft/04_serving.ipynb #5e0a1b0d
@@ -486,19 +537,25 @@ def sweep(
     check_alone: bool | int = False,
     model=None, tok=None,
     progress: bool = True,
+    include_base: bool = True,  # also run `base` itself
 ) -> pd.DataFrame:
     "Run `run_serving` at `base` and at every one-factor change of it in `grid`; one row per (configuration, method)."
     unknown = [k for k in grid if k not in ServeConfig.__dataclass_fields__]
     if unknown: raise ValueError(f"grid: unknown ServeConfig fields {unknown}")
-    points = [base] + [replace(base, **{k: v}) for k, vals in grid.items() for v in vals if v != getattr(base, k)]
+    points = [base] * include_base + [replace(base, **{k: v}) for k, vals in grid.items() for v in vals if v != getattr(base, k)]
     if model is None:
         dev = get_device(base.device)
         model, tok = (tiny_llama().to(dev), load_tokenizer()) if base.tiny else load_smollm2(device=dev)
     frames = []
     for i, cfg in enumerate(tqdm(points, desc="sweep", disable=not progress or len(points) == 1)):
         df = run_serving(cfg, check_alone=check_alone, model=model, tok=tok, progress=progress)
-        frames.append(df.drop(columns=[c for c in df.columns if c.startswith("_")]).assign(point=i).reset_index())
+        frames.append(sweep_rows(df))
     return pd.concat(frames, ignore_index=True)
+
+
+def sweep_rows(df: pd.DataFrame) -> pd.DataFrame:
+    "A `run_serving` table as rows of a sweep table (the method a column, internal columns dropped)."
+    return df.drop(columns=[c for c in df.columns if c.startswith("_")]).reset_index()
 
 
 def plot_sweep(table: pd.DataFrame, base: ServeConfig, path: str | Path | None = None, metric: str = "decode_speed_vs_backbone"):
@@ -552,7 +609,7 @@ def main(
     plot: str = None,  # draw the sweep here (PNG)
     quiet: bool = False,  # no progress bars
 ):
-    "Benchmark multi-tenant serving on one frozen backbone and print the table."
+    "Benchmark multi-tenant serving on one frozen backbone: print the table (and, for one configuration, the LoRA targets)."
     if __name__ == "__main__": sys.modules.setdefault("refimpl.peft.serving", sys.modules["__main__"])  # plugins register here
     set_cpu_threads()
     load_plugins()
@@ -563,10 +620,14 @@ def main(
     base = ServeConfig(**{k: v[0] for k, v in lists.items()}, repeats=repeats, warmup=warmup, device=device, tiny=tiny,
                        methods=names, clock=clock, compile=compile)
     grid = dict(SWEEP_GRID) if sweep else {k: v for k, v in lists.items() if len(v) > 1}
-    table = _run_sweep(base, grid, check_alone=False if no_check else base.n_tenants, progress=not quiet)
+    check = False if no_check else base.n_tenants
+    one = None if grid else run_serving(base, check_alone=check, progress=not quiet)  # one configuration: keep the per-repeat times
+    table = _run_sweep(base, grid, check_alone=check, progress=not quiet) if grid else sweep_rows(one)
     print(f"device: {get_device(device)}, torch threads: {torch.get_num_threads()}, clock: {clock}; methods: {', '.join(names)}")
     cols = ["batch", "tenants", "rank", "new_tokens", "method", *[c for c in MAIN_COLUMNS if c in table.columns]]
     print(table[cols].round(2).to_string(index=False))
+    targets = pd.concat([lora_targets(one, m) for m in names if m.startswith("lora-")]) if one is not None and any(m.startswith("lora-") for m in names) else None
+    if targets is not None and len(targets): print(targets.round(3).to_string())
     if csv: table.to_csv(csv, index=False); print(f"table: {csv}")
     if plot: plot_sweep(table, base, plot); print(f"plot: {plot}")
     return table
