@@ -35,7 +35,7 @@ from ..core import PALETTE, get_device, plot_curves, results_table, seed_everyth
 
 # %% auto #0
 __all__ = ['RATIOS', 'VARIANTS', 'HamiltonianSystem', 'Oscillator', 'Toda', 'FPUT', 'CalogeroMoser', 'simulate', 'Snapshots',
-           'sample_snapshots', 'finite_difference', 'FieldData', 'field_data', 'LawNet', 'unit_gradient',
+           'sample_snapshots', 'finite_difference', 'FieldData', 'field_data', 'LawNet', 'whitening', 'unit_gradient',
            'conservation_term', 'poisson_bracket', 'involution_term', 'deflation_basis', 'deflation_residual',
            'deflation_denominator', 'deflation_ratio', 'deflation_loss', 'DeflationConfig', 'make_data', 'fit',
            'train_law', 'jump_factors', 'count_laws', 'DeflationResult', 'deflate', 'span_residual', 'poly_features',
@@ -260,18 +260,31 @@ def simulate(
 # %% ../../nbs/science/deflation.ipynb #c54d0528
 @dataclass
 class Snapshots:
-    "Snapshots of trajectories: `z[i, j]` is trajectory i at time j*dt."
-    z: torch.Tensor  # (m, T, 2n) float64
+    "Snapshots of trajectories: `z[i, j]` is trajectory (or burst) i at time j*dt after its start."
+    z: torch.Tensor  # (m, T, 2n) float64: m trajectories, or n_traj * windows bursts
     dt: float  # time between snapshots
     system: HamiltonianSystem  # kept only for checking; the method never calls it
 
 
-def sample_snapshots(system: HamiltonianSystem, n_traj: int = 150, n_snap: int = 12, dt: float = 0.1, seed: int = 0) -> Snapshots:
-    "Draw `n_traj` initial conditions from the box and observe each trajectory `n_snap` times, `dt` apart."
+def sample_snapshots(
+    system: HamiltonianSystem,
+    n_traj: int = 150,  # trajectories, from initial conditions drawn from the system's box
+    n_snap: int = 12,  # snapshots per trajectory (per burst when windows > 1)
+    dt: float = 0.1,  # time between snapshots
+    seed: int = 0,
+    windows: int = 1,  # bursts of n_snap snapshots per trajectory ...
+    horizon: float = 0.0,  # ... whose starts are spread evenly over [0, horizon]
+) -> Snapshots:
+    "Observe `n_traj` trajectories `n_snap` times, `dt` apart; with `windows` > 1, in that many bursts over [0, horizon], one row of z per burst."
     if n_traj < 1 or n_snap < 3: raise ValueError(f"n_traj, n_snap: expected n_traj >= 1 and n_snap >= 3, got {n_traj}, {n_snap}")
     if dt <= 0: raise ValueError(f"dt: expected a positive time step, got {dt}")
+    if windows < 1 or (windows > 1 and horizon / (windows - 1) <= (n_snap - 1) * dt):
+        raise ValueError(f"windows, horizon: expected windows >= 1 and bursts that do not overlap (horizon / (windows - 1) > (n_snap - 1) * dt), got {windows}, {horizon}")
     z0 = system.sample(n_traj, torch.Generator().manual_seed(seed))
-    return Snapshots(simulate(system, z0, torch.arange(n_snap, dtype=torch.float64) * dt), float(dt), system)
+    starts = torch.linspace(0, horizon, windows, dtype=torch.float64) if windows > 1 else torch.zeros(1, dtype=torch.float64)
+    times = (starts[:, None] + torch.arange(n_snap, dtype=torch.float64) * dt).reshape(-1)  # (windows * n_snap,)
+    Z = simulate(system, z0, times)  # (n_traj, windows * n_snap, 2n)
+    return Snapshots(Z.reshape(n_traj * windows, n_snap, system.dim), float(dt), system)
 
 # %% ../../nbs/science/deflation.ipynb #edc43244
 def finite_difference(
@@ -308,7 +321,8 @@ def field_data(snaps: Snapshots, order: int = 4, eps: float = 1e-12) -> FieldDat
 # %% ../../nbs/science/deflation.ipynb #e2aa2438
 class LawNet(nn.Module):
     "One candidate conserved quantity H_k(z): an MLP with SiLU activations on standardised inputs."
-    def __init__(self, dim: int, width: int = 32, depth: int = 2, mean: torch.Tensor | None = None, std: torch.Tensor | None = None):
+    def __init__(self, dim: int, width: int = 32, depth: int = 2, mean: torch.Tensor | None = None, std: torch.Tensor | None = None,
+                 white: torch.Tensor | None = None):  # (2n, 2n) whitening matrix (`whitening`); used instead of std when given
         super().__init__()
         if dim < 2 or dim % 2: raise ValueError(f"dim: expected an even phase-space dimension 2n >= 2, got {dim}")
         layers, d = [], dim
@@ -316,9 +330,17 @@ class LawNet(nn.Module):
         self.mlp = nn.Sequential(*layers, nn.Linear(d, 1))
         self.register_buffer("mean", torch.zeros(dim) if mean is None else mean.detach().clone())
         self.register_buffer("std", torch.ones(dim) if std is None else std.detach().clone())
+        self.register_buffer("white", None if white is None else white.detach().clone())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, 2n) -> (B,)
-        return self.mlp((z - self.mean) / self.std)[..., 0]
+        x = (z - self.mean) / self.std if self.white is None else (z - self.mean) @ self.white  # (B, 2n)
+        return self.mlp(x)[..., 0]
+
+
+def whitening(z: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    "The ZCA whitening matrix C^(-1/2) (2n, 2n) of points z (B, 2n), C their covariance (eigenvalues floored at eps x the largest)."
+    e, V = torch.linalg.eigh(torch.cov(z.T.double()))
+    return (V @ torch.diag(e.clamp_min(eps * e.max()).rsqrt()) @ V.T).to(z.dtype)
 
 # %% ../../nbs/science/deflation.ipynb #253a213a
 def unit_gradient(
@@ -410,6 +432,8 @@ class DeflationConfig:
     n_snap: int = 12  # snapshots per trajectory
     dt: float = 0.1  # time between snapshots
     fd_order: int = 4  # finite-difference order for the field (2 or 4)
+    windows: int = 1  # bursts of n_snap snapshots per trajectory (1: one window from t = 0) ...
+    horizon: float = 0.0  # ... with starts spread evenly over [0, horizon]
     # method
     involution: bool = True  # add the Poisson-bracket term
     p: float = 1.0  # exponent of the deflation denominator
@@ -419,6 +443,7 @@ class DeflationConfig:
     # networks and training
     width: int = 32  # hidden units per layer
     depth: int = 2  # hidden layers
+    whiten: bool = False  # standardise the inputs by the training points' covariance (ZCA), not per coordinate
     adam_steps: int = 200  # Adam steps before L-BFGS
     lr: float = 3e-3  # Adam learning rate
     batch_size: int | None = None  # points per Adam step (None: the full batch); L-BFGS always uses the full batch
@@ -436,6 +461,8 @@ class DeflationConfig:
         if self.threshold <= 1: raise ValueError(f"threshold: expected a factor > 1, got {self.threshold!r}")
         if self.restarts < 1: raise ValueError(f"restarts: expected a positive integer, got {self.restarts!r}")
         if self.batch_size is not None and self.batch_size < 1: raise ValueError(f"batch_size: expected None or a positive integer, got {self.batch_size!r}")
+        if self.windows < 1 or (self.windows > 1 and self.horizon / (self.windows - 1) <= (self.n_snap - 1) * self.dt):
+            raise ValueError(f"windows, horizon: expected windows >= 1 and bursts that do not overlap, got {self.windows}, {self.horizon}")
 
     @classmethod
     def paper_scale(cls, **kw) -> "DeflationConfig":
@@ -447,13 +474,18 @@ class DeflationConfig:
         "Fewer, longer trajectories (100 x 60 snapshots), width 64, minibatch Adam, 3 restarts per law, on `get_device()`."
         return cls(**{**dict(n_traj=100, n_snap=60, width=64, adam_steps=1000, batch_size=512, lbfgs_iters=300, restarts=3, device=None), **kw})
 
+    @classmethod
+    def recurrent(cls, **kw) -> "DeflationConfig":
+        "Data that recur: 100 trajectories, each seen in 30 bursts of 5 snapshots over 100 time units; whitened inputs, 600 L-BFGS iterations, on `get_device()`."
+        return cls(**{**dict(n_traj=100, n_snap=5, windows=30, horizon=100.0, whiten=True, lbfgs_iters=600, device=None), **kw})
+
     def laws_to_try(self, n: int) -> int: return self.max_laws or (n + 1 if self.involution else 2 * n)
 
 # %% ../../nbs/science/deflation.ipynb #f9e8dd11
 def make_data(system: HamiltonianSystem, cfg: DeflationConfig) -> tuple[FieldData, FieldData]:
     "Training and validation field data for `system`, from independent snapshot sets."
-    tr = sample_snapshots(system, cfg.n_traj, cfg.n_snap, cfg.dt, seed=cfg.seed)
-    va = sample_snapshots(system, max(cfg.n_traj // 2, 1), cfg.n_snap, cfg.dt, seed=cfg.seed + 10_000)
+    tr = sample_snapshots(system, cfg.n_traj, cfg.n_snap, cfg.dt, cfg.seed, cfg.windows, cfg.horizon)
+    va = sample_snapshots(system, max(cfg.n_traj // 2, 1), cfg.n_snap, cfg.dt, cfg.seed + 10_000, cfg.windows, cfg.horizon)
     dev, dt = get_device(cfg.device), getattr(torch, cfg.dtype)
     return field_data(tr, cfg.fd_order).to(dev, dt), field_data(va, cfg.fd_order).to(dev, dt)
 
@@ -552,6 +584,7 @@ def deflate(train: FieldData, val: FieldData, cfg: DeflationConfig) -> Deflation
     t0, c0 = time.perf_counter(), time.process_time()
     dim = train.z.shape[1]
     mean, std = train.z.mean(0), train.z.std(0)
+    white = whitening(train.z) if cfg.whiten else None
     nets, histories, finals = [], [], []
     for k in range(cfg.laws_to_try(dim // 2)):
         G = _frozen_gradients(nets, train.z)
@@ -559,7 +592,7 @@ def deflate(train: FieldData, val: FieldData, cfg: DeflationConfig) -> Deflation
         for r in range(cfg.restarts):  # keep the initialisation that reaches the lowest training loss
             seed = cfg.seed + k + 1000 * r
             seed_everything(seed)
-            net = LawNet(dim, cfg.width, cfg.depth, mean, std).to(train.z)
+            net = LawNet(dim, cfg.width, cfg.depth, mean, std, white).to(train.z)
             history = train_law(net, train, G, cfg, seed=seed)
             score = deflation_loss(unit_gradient(net, train.z), train.f, G, None, cfg.p, cfg.involution, cfg.ratio).item() if cfg.restarts > 1 else 0.0
             if best is None or score < best[2]: best = (net, history, score)
@@ -702,7 +735,8 @@ def train_jointly(train: FieldData, val: FieldData, K: int, cfg: DeflationConfig
     "Train K law networks together on `joint_loss` (`fit`: Adam, then L-BFGS); returns the nets, the history and the validation loss."
     dim = train.z.shape[1]
     seed_everything(cfg.seed)
-    nets = nn.ModuleList([LawNet(dim, cfg.width, cfg.depth, train.z.mean(0), train.z.std(0)) for _ in range(K)]).to(train.z)
+    white = whitening(train.z) if cfg.whiten else None
+    nets = nn.ModuleList([LawNet(dim, cfg.width, cfg.depth, train.z.mean(0), train.z.std(0), white) for _ in range(K)]).to(train.z)
 
     def loss_fn(idx):
         z, f = (train.z, train.f) if idx is None else (train.z[idx], train.f[idx])
