@@ -104,7 +104,7 @@ class IAPTLayer(nn.Module):
         self._q = None  # the current pass's queries, from the W_q site to the W_o site
 
     def soft_state(self, x: torch.Tensor, site) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        "(S (B, n, d), K_s (B, H, n, e), U (B, H, n, d)) of the current prompt: computed at its first pass, then read from the `PromptState`."
+        "(S (B, n, d), K_s^T / sqrt(e) (B, H, e, n), U (B, H n, d)) of the current prompt: computed at its first pass, then read from the `PromptState`."
         st = site.state
         def compute():
             k_proj, v_proj, o_proj = self._frozen
@@ -115,7 +115,8 @@ class IAPTLayer(nn.Module):
             K, V = heads(F.linear(S, k_proj.weight)), heads(F.linear(S, v_proj.weight))  # (B, H, n, e)
             # $U_{h,j} = W_{o,h} V_{s,h,j}$
             U = torch.einsum("bhne,ohe->bhno", V, o_proj.weight.view(-1, self.H, self.e))  # (B, H, n, d)
-            return S, K, U
+            # stored for the decode step's two batched products: K_s^T / sqrt(d_h) (B, H, e, n) and U as (B, H n, d)
+            return S, (K / math.sqrt(self.e)).transpose(2, 3).contiguous(), U.reshape(B, self.H * n, -1)
         return st.get((site.layer, "iapt"), compute)
 
 
@@ -141,12 +142,12 @@ class SoftTokenOutput(nn.Module):
         L = self._iapt
         q, L._q = L._q, None
         if q is None: raise RuntimeError(f"IAPT at layer {site.layer}: W_o ran without W_q's queries (is W_q wrapped by SoftTokenQuery?)")
-        _, K, U = L.soft_state(x, site)
+        _, Kt, U = L.soft_state(x, site)  # (B, H, e, n), (B, H n, d)
         B, T, _ = q.shape
         # $a_{t,h} = \mathrm{softmax}_j(q_{t,h} K_{s,h,j}^\top / \sqrt{d_h})$
-        a = torch.softmax(torch.einsum("bthe,bhne->bthn", q.view(B, T, L.H, L.e), K) / math.sqrt(L.e), dim=-1)  # (B, T, H, n)
-        # $y_t = W_o o_t + \sum_{h,j} a_{t,h,j} U_{h,j}$
-        return y + torch.einsum("bthn,bhno->bto", a, U)  # (B, T, d)
+        a = torch.softmax(q.view(B, T, L.H, L.e).transpose(1, 2) @ Kt, dim=-1)  # (B, H, T, n)
+        # $y_t = W_o o_t + \sum_{h,j} a_{t,h,j} U_{h,j}$, the addition fused into the product
+        return torch.baddbmm(y, a.transpose(1, 2).reshape(B, T, -1), U)  # (B, T, d)
 
 # %% ../../nbs/peft/12_iapt.ipynb #ia-018
 @dataclass
