@@ -23,13 +23,13 @@ from ..core import PALETTE, get_device, seed_everything, set_plot_style
 
 # %% auto #0
 __all__ = ['VARIANTS', 'METHODS', 'ShapeMixture', 'imbalanced_rings', 'hexagon_crescents', 'GaussianMixturePrior',
-           'rotation_orbit', 'fit_prior', 'LangevinSDE', 'VPSDE', 'time_grid', 'em_step', 'euler_maruyama', 'StepBatch',
-           'ndsm_batches', 'cv_analytic', 'cv_neural', 'ndsm_plain', 'ndsm_analytic', 'ndsm_neural', 'ndsm_per_example',
-           'ndsm_loss', 'ScoreNet', 'per_example_grads', 'grad_moments', 'hotelling_t2', 'gradient_variance',
-           'variance_ratios', 'loglog_slope', 'dsm_per_example', 'dsm_loss', 'gaussian_vp_score', 'train_score',
-           'reverse_sde_sample', 'probability_flow_sample', 'w2', 'mode_weights', 'mode_coverage', 'within_mode_w2',
-           'sample_metrics', 'NDSMConfig', 'Example', 'shape_example', 'train_and_sample', 'run_comparison',
-           'summarise']
+           'rotation_orbit', 'fit_prior', 'LangevinSDE', 'VPSDE', 'time_grid', 'em_step', 'check_em_step',
+           'euler_maruyama', 'StepBatch', 'ndsm_batches', 'cv_analytic', 'cv_neural', 'ndsm_plain', 'ndsm_analytic',
+           'ndsm_neural', 'ndsm_per_example', 'ndsm_loss', 'ScoreNet', 'per_example_grads', 'grad_moments',
+           'hotelling_t2', 'gradient_variance', 'variance_ratios', 'loglog_slope', 'dsm_per_example', 'dsm_loss',
+           'gaussian_vp_score', 'train_score', 'reverse_sde_sample', 'probability_flow_sample', 'w2', 'mode_weights',
+           'mode_coverage', 'within_mode_w2', 'sample_metrics', 'NDSMConfig', 'Example', 'shape_example',
+           'train_and_sample', 'run_comparison', 'summarise']
 
 # %% ../../nbs/science/ndsm.ipynb #3738d6aa
 @dataclass
@@ -125,6 +125,10 @@ class GaussianMixturePrior:
         z = torch.randn(n, self.dim, generator=generator)
         return self.means[k] + (self.chol[k] @ z[..., None])[..., 0]
 
+    def stiffness(self) -> float:
+        "The largest eigenvalue of any Sigma_k^{-1}: the fastest rate of the drift -Sigma_k^{-1}(x - mu_k), 1 / (smallest component variance)."
+        return float(torch.linalg.eigvalsh(self.prec).max())
+
     def mean_variance(self) -> float:
         "The weighted mean per-dimension variance of the components, sum_k w_k tr(Sigma_k) / d: the squared length scale of a mode."
         return float((self.weights * torch.diagonal(self.covs, dim1=-2, dim2=-1).mean(-1)).sum())
@@ -168,6 +172,7 @@ class LangevinSDE:
     def diffusion(self, t: torch.Tensor) -> torch.Tensor: return torch.full_like(torch.as_tensor(t, dtype=torch.float32), math.sqrt(2.0))
     def sigma(self, t: torch.Tensor) -> torch.Tensor: return torch.sqrt(self.vbar * (-torch.expm1(-2 * t / self.vbar)))
     def stationary_score(self, x: torch.Tensor) -> torch.Tensor: return self.prior.score(x)
+    def stiffness(self, t: torch.Tensor) -> torch.Tensor: return torch.full_like(torch.as_tensor(t, dtype=torch.float32), self.prior.stiffness())  # rate of the fastest mode of the drift
     def prior_sample(self, n: int, generator=None) -> torch.Tensor: return self.prior.sample(n, generator)
 
 
@@ -183,6 +188,7 @@ class VPSDE:
     def alpha(self, t): return torch.exp(-0.25 * t**2 * (self.beta_max - self.beta_min) - 0.5 * t * self.beta_min)
     def sigma(self, t): return torch.sqrt(-torch.expm1(-0.5 * t**2 * (self.beta_max - self.beta_min) - t * self.beta_min))
     def stationary_score(self, x): return -x
+    def stiffness(self, t): return 0.5 * torch.as_tensor(self.beta(t), dtype=torch.float32)  # the drift's rate beta(t) / 2
     def prior_sample(self, n, generator=None): return torch.randn(n, self.dim, generator=generator)
 
 # %% ../../nbs/science/ndsm.ipynb #16ea793c
@@ -199,6 +205,17 @@ def em_step(sde, x: torch.Tensor, t: torch.Tensor, dt: torch.Tensor, z: torch.Te
     xbar = x + sde.drift(x, t) * dt
     c = torch.as_tensor(sde.diffusion(t), dtype=x.dtype).reshape(-1, 1) * dt.sqrt()
     return xbar, xbar + c * z, c
+
+
+def check_em_step(sde, grid: torch.Tensor, limit: float = 0.5) -> float:
+    "max_n dt_n x stiffness(t_n): raise if it exceeds `limit` (explicit EM on dx = -a x dt multiplies x by 1 - a dt: it oscillates past a dt = 1, diverges past 2)."
+    dt = grid[1:] - grid[:-1]
+    worst = float((dt * sde.stiffness(grid[:-1])).max())
+    if worst > limit:
+        raise ValueError(f"n_steps, rho: the largest Euler-Maruyama step times the drift's stiffness is {worst:.2f} > {limit} "
+                         f"(stiffness {float(sde.stiffness(grid[:-1]).max()):.3g}, largest step {float(dt.max()):.3g}); "
+                         "use more steps, rho closer to 1, or a larger reg_covar for the prior")
+    return worst
 
 
 def euler_maruyama(sde, x0: torch.Tensor, grid: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -485,6 +502,7 @@ class NDSMConfig:
     vp_eps: float = 1e-3  # smallest VP time
     cover_frac: float = 0.5  # a mode is covered when it gets at least this fraction of its true weight
     reg_covar: float = 1e-4  # added to the prior's covariance diagonals (bounds the drift's stiffness)
+    em_limit: float = 0.5  # largest allowed dt x stiffness of the forward drift on the grid (check_em_step)
     seeds: tuple[int, ...] = (0, 1)
 
     def __post_init__(self):
@@ -533,6 +551,7 @@ def train_and_sample(ex: Example, method: dict, cfg: NDSMConfig, seed: int, prio
         if kind == "prior": return dict(samples=prior.sample(cfg.n_samples, g_sample), prior=prior)
         sde = LangevinSDE(prior, T=cfg.T or 8 * prior.mean_variance())
         grid = time_grid(sde.T, cfg.n_steps, cfg.rho)
+        check_em_step(sde, grid, cfg.em_limit)
         seed_everything(seed)
         model = ScoreNet(d, sde, cfg.width, cfg.depth)
         it = ndsm_batches(sde, ex.train, grid, cfg.batch_size, cfg.chunk_paths, g_train)
@@ -542,6 +561,7 @@ def train_and_sample(ex: Example, method: dict, cfg: NDSMConfig, seed: int, prio
         mu, sd = ex.train.mean(0), ex.train.std(0)
         sde = VPSDE(cfg.beta_min, cfg.beta_max, dim=d)
         grid = torch.linspace(cfg.vp_eps, 1.0, cfg.n_steps + 1)
+        check_em_step(sde, grid, cfg.em_limit)
         xs = (ex.train - mu) / sd  # the VP SDE works on standardised data
         seed_everything(seed)
         model = ScoreNet(d, sde, cfg.width, cfg.depth)
