@@ -319,6 +319,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'refimpl.peft.alora.total_rank': ('peft/alora.html#total_rank', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.variant_scores': ('peft/alora.html#variant_scores', 'refimpl/peft/alora.py')},
             'refimpl.peft.backbone': { 'refimpl.peft.backbone._cache_dir': ('peft/backbone.html#_cache_dir', 'refimpl/peft/backbone.py'),
+                                       'refimpl.peft.backbone._write_cache': ( 'peft/backbone.html#_write_cache',
+                                                                               'refimpl/peft/backbone.py'),
                                        'refimpl.peft.backbone.chat_prompt': ('peft/backbone.html#chat_prompt', 'refimpl/peft/backbone.py'),
                                        'refimpl.peft.backbone.freeze': ('peft/backbone.html#freeze', 'refimpl/peft/backbone.py'),
                                        'refimpl.peft.backbone.generate': ('peft/backbone.html#generate', 'refimpl/peft/backbone.py'),
