@@ -15,6 +15,8 @@ import functools
 import hashlib
 import importlib.util
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -72,6 +74,19 @@ def load_tokenizer() -> PreTrainedTokenizerBase:
     return tok
 
 
+def _write_cache(cdir: Path, model, tok) -> None:
+    "Save the dequantised model into `cdir` atomically: written beside it, then renamed, so a process loading at the same time never sees half a file."
+    cdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=cdir.name + ".", dir=cdir.parent))
+    try:
+        model.save_pretrained(str(tmp)); tok.save_pretrained(str(tmp))
+        os.rename(tmp, cdir)  # atomic; fails if another process got there first, whose copy is as good
+    except OSError:
+        if not (cdir / "model.safetensors").exists(): raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def load_smollm2(
     device: str | torch.device | None = None,  # where to put the model (None: `get_device()`)
     dtype: torch.dtype = torch.float32,
@@ -90,10 +105,7 @@ def load_smollm2(
             model = LlamaForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=dtype)
             model.config.quantization_config = None  # the weights are now plain floats
             if hasattr(model, "hf_quantizer"): model.hf_quantizer = None
-            if cache:
-                cdir.mkdir(parents=True, exist_ok=True)
-                model.save_pretrained(str(cdir))
-                tok.save_pretrained(str(cdir))
+            if cache: _write_cache(cdir, model, tok)
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars: hf_logging.enable_progress_bar()
