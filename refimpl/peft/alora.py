@@ -384,7 +384,7 @@ def alora_search(
         train(k2, t)
     return out
 
-# %% ../../nbs/peft/13_alora.ipynb #al-041
+# %% ../../nbs/peft/13_alora.ipynb #al-043
 def alora_factors(tenant: nn.Module | dict) -> dict[tuple[int, str], tuple[torch.Tensor, torch.Tensor]]:
     "(layer, module) -> (W_A (r, d_in), s W_B G (d_out, r)) of a tenant: a model with GatedLoRA, or a dict of GatedLoRA modules."
     mods = tenant if isinstance(tenant, dict) else {(s.layer, s.name): s.adapter for s in gated_sites(tenant)}
@@ -419,7 +419,7 @@ def add_alora_bank(model: nn.Module, tenants: list[nn.Module | dict], impl: str 
     banks = alora_banks(tenants, impl)
     return attach_adapters(model, lambda layer, name, base: banks.get((layer, name)))
 
-# %% ../../nbs/peft/13_alora.ipynb #al-042
+# %% ../../nbs/peft/13_alora.ipynb #al-044
 def random_alora(model: nn.Module, r: int = 8, std: float = 0.01, seed: int = 0, moves: int | None = None) -> dict[tuple[int, str], GatedLoRA]:
     "An untrained ALoRA tenant for tests and timing: GatedLoRA per module of `model`, `moves` random single-rank moves between modules (budget kept), W_B ~ N(0, std), a ~ N(0, 1)."
     seed_everything(seed)
