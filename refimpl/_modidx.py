@@ -315,6 +315,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'refimpl.peft.alora.random_alora': ('peft/alora.html#random_alora', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.rank_allocation': ('peft/alora.html#rank_allocation', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.reallocate': ('peft/alora.html#reallocate', 'refimpl/peft/alora.py'),
+                                    'refimpl.peft.alora.run_alora_seeds': ('peft/alora.html#run_alora_seeds', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.taylor_scores': ('peft/alora.html#taylor_scores', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.total_rank': ('peft/alora.html#total_rank', 'refimpl/peft/alora.py'),
                                     'refimpl.peft.alora.variant_scores': ('peft/alora.html#variant_scores', 'refimpl/peft/alora.py')},

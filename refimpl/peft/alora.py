@@ -44,7 +44,8 @@ from .trainer import IGNORE_INDEX, Collator, FinetuneConfig, MethodRuns, SuiteRe
 # %% auto #0
 __all__ = ['GatedLoRA', 'add_alora', 'gated_sites', 'rank_allocation', 'total_rank', 'variant_scores', 'RankScores',
            'ab_lora_scores', 'ab_lora_scores_loop', 'taylor_scores', 'gate_magnitudes', 'reallocate', 'ALoRAConfig',
-           'SearchResult', 'alora_search', 'alora_factors', 'alora_banks', 'add_alora_bank', 'random_alora']
+           'SearchResult', 'alora_search', 'alora_factors', 'alora_banks', 'add_alora_bank', 'random_alora',
+           'run_alora_seeds']
 
 # %% ../../nbs/peft/13_alora.ipynb #al-008
 class GatedLoRA(nn.Module):
@@ -447,3 +448,42 @@ def _alora_server(base, tenants, cfg):
     server = share_backbone(base)
     add_alora_bank(server, [random_alora(server, cfg.rank, std=cfg.b_std, seed=cfg.seed + k) for k in range(cfg.n_tenants)])
     return server.eval()
+
+# %% ../../nbs/peft/13_alora.ipynb #al-051
+def run_alora_seeds(
+    tok,
+    data,  # the suite: 'train', 'dev' (the scores' batch) and the evaluated split
+    train_cfg: FinetuneConfig,  # the budget (e.g. `budget()`); lr is `train_cfg.lr`
+    seeds=(0, 1, 2),
+    cfg: ALoRAConfig | None = None,
+    method: str = "ALoRA",  # the name in tables and in the cache
+    backbone=None,  # makes a fresh frozen backbone (None: SmolLM2)
+    cache_dir: str | Path | None = None,  # keep each finished run (result and final allocation) as JSON and reuse it
+    score_fn=None,  # passed to `alora_search` (None: AB-LoRA)
+    **kwargs,  # passed to `train_and_evaluate` (split=, eval_batch_size=, ...)
+) -> tuple[MethodRuns, dict[int, dict[tuple[int, str], int]]]:
+    "ALoRA once per seed on a fresh backbone (search within the step budget, then scored): the runs and each seed's final allocation."
+    from refimpl.peft.backbone import load_smollm2
+    cfg, backbone = cfg or ALoRAConfig(), backbone or (lambda: load_smollm2()[0])
+    runs, allocs = [], {}
+    for seed in seeds:
+        path = None if cache_dir is None else Path(cache_dir) / f"{method.replace(' ', '_').replace(',', '')}-seed{seed}-{train_cfg.steps}x{train_cfg.batch_size}.json"
+        if path is not None and path.exists():
+            saved = json.loads(path.read_text())
+            runs.append(SuiteResult(**saved["result"]))
+            allocs[seed] = {(int(l), n): r for l, n, r in saved["allocation"]}
+            continue
+        model = backbone()
+        seed_everything(seed)
+        add_alora(model, cfg.r, cfg.alpha)
+        search = alora_search(model, tok, data["train"], data["dev"], replace(train_cfg, seed=seed), cfg, score_fn)
+        res = train_and_evaluate(model, tok, data, None, method=method, **kwargs)
+        res = replace(res, lr=train_cfg.lr, steps=search.steps, losses=search.losses, seed=seed, tokens=search.tokens,
+                      answer_tokens=search.answer_tokens, train_seconds=search.train_seconds + search.score_seconds)
+        runs.append(res); allocs[seed] = search.allocations[-1]
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"result": asdict(res), "allocation": [[l, n, r] for (l, n), r in allocs[seed].items()],
+                                        "score_seconds": search.score_seconds}))
+        del model
+    return MethodRuns(method, runs), allocs
