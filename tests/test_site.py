@@ -6,6 +6,7 @@ from __future__ import annotations
 import html.parser
 import importlib
 import json
+import os
 import importlib.util
 import re
 import shutil
@@ -23,7 +24,6 @@ import pytest
 
 from conftest import NBS, ROOT, notebooks
 
-pytestmark = pytest.mark.xdist_group("site")  # with `pytest -n`: every test here in one worker, so the site is built once
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,10 +44,18 @@ PAPER_PAGES = [p for p in PAGES if "/" in p and not re.match(r"0\d_", Path(p).na
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "html"
-    p = subprocess.run([sys.executable, str(ROOT / "tools" / "build_docs.py"), "--out", str(out)],
-                       cwd=ROOT, capture_output=True, text=True, timeout=1200)
-    assert p.returncode == 0, f"the site build failed (warnings are errors):\n{p.stderr[-6000:]}"
+    """The site, built once per test run. Under pytest-xdist every worker asks for it: the first builds
+    it (the build stages in docs/_gen, so two at once would clash) while the others wait on a lock."""
+    from filelock import FileLock
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"): shared = shared.parent  # the run's folder, common to all workers
+    out, done, failed = shared / "site" / "html", shared / "site.built", shared / "site.failed"
+    with FileLock(str(shared / "site.lock")):
+        if not done.exists() and not failed.exists():
+            p = subprocess.run([sys.executable, str(ROOT / "tools" / "build_docs.py"), "--out", str(out)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=1200)
+            (done if p.returncode == 0 else failed).write_text(p.stderr[-6000:])
+    assert done.exists(), f"the site build failed (warnings are errors):\n{failed.read_text()}"
     return out
 
 
@@ -125,12 +133,13 @@ def test_page_renders(page, server, browser, artifacts, fetched):
     tab.goto(urljoin(server, page))
     # the title, in the tab and as the page's heading
     title = PAGES[page]
-    assert title in tab.title(), tab.title()
-    assert tab.locator("h1").first.inner_text().strip().startswith(title)
+    plain = lambda t: t.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')  # Sphinx's smart quotes
+    assert plain(title) in plain(tab.title()), tab.title()
+    assert plain(tab.locator("h1").first.inner_text().strip()).startswith(plain(title))
     # math: MathJax (served by the site itself) turned every $$...$$ into rendered math
     n_math = tab.locator(".math").count()
     if n_math:
-        tab.wait_for_selector("mjx-container", timeout=120000)
+        tab.wait_for_selector("mjx-container", state="attached", timeout=120000)  # attached: the first may sit in a scrolled table
         tab.wait_for_function(f"document.querySelectorAll('.math mjx-container').length >= {n_math}", timeout=120000)
     n_rendered = tab.locator(".math mjx-container").count()
     assert n_rendered == n_math, f"{n_rendered} of {n_math} math blocks rendered on {page}"

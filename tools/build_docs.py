@@ -86,9 +86,9 @@ def convert_notebook(nb: dict) -> dict:
             if fm.get("description"): head += f"\n{{.lead}}\n{fm['description']}\n"
             cells.append({"cell_type": "markdown", "id": "refimpl-title", "metadata": {}, "source": head})
             continue
-        if cell["cell_type"] == "markdown" and DIRECTIVE.match(src):  # `#| export` on a Markdown cell: its text
+        if cell["cell_type"] == "markdown" and DIRECTIVE.match(src.lstrip("\n").split("\n", 1)[0]):  # `#| export` on a Markdown cell: its text
             lines = src.split("\n")  # also goes into the module's docstring; the page shows the text only
-            while lines and DIRECTIVE.match(lines[0]): lines.pop(0)
+            while lines and (not lines[0].strip() or DIRECTIVE.match(lines[0])): lines.pop(0)
             cell = {**cell, "source": "\n".join(lines).strip("\n")}
         if cell["cell_type"] == "code":
             lines, tags = src.split("\n"), set(cell.get("metadata", {}).get("tags", []))
