@@ -38,7 +38,7 @@ from ..core import seed_everything
 from .adapters import (AdaptedLinear, LoRA, MultiLoRA, adapter_sites, attach_adapters, decoder_layers,
                                    set_adapter_ids, target_linears)
 from .backbone import TARGET_MODULES
-from .serving import register_method, share_backbone
+from .serving import adapter_ids_kwargs, register_method, share_backbone
 from .trainer import IGNORE_INDEX, Collator, FinetuneConfig, MethodRuns, SuiteResult, finetune, train_and_evaluate
 
 # %% auto #0
@@ -436,12 +436,7 @@ def random_alora(model: nn.Module, r: int = 8, std: float = 0.01, seed: int = 0,
     return mods
 
 
-def _alora_ids(server, ids) -> dict:
-    set_adapter_ids(server, ids)
-    return {}
-
-
-@register_method("alora", kwargs=_alora_ids,
+@register_method("alora", kwargs=adapter_ids_kwargs,
                  description="ALoRA, one tenant per request, unequal ranks per module: each site's bank padded to its largest rank, SGMV segments")
 def _alora_server(base, tenants, cfg):
     "The serving setup: a shared-weight copy of the backbone with one random ALoRA allocation per tenant (the harness's LoRAs are not used), budget cfg.rank per module."

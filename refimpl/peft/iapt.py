@@ -35,7 +35,7 @@ from torch import nn
 from ..core import seed_everything
 from .adapters import adapter_sites, attach_adapters, decoder_layers, masked_mean, set_adapter_ids, target_linears
 from .rational import Rational
-from .serving import register_method, share_backbone
+from .serving import adapter_ids_kwargs, register_method, share_backbone
 from .trainer import BASELINE_LR
 
 # %% auto #0
@@ -262,12 +262,7 @@ def bottleneck_for(model: nn.Module, target: int, cfg: IAPTConfig | None = None)
     return min(range(1, 4 * d + 1), key=lambda m: (abs(count(m) - target), m))
 
 # %% ../../nbs/peft/12_iapt.ipynb #ia-035
-def _iapt_ids(server, ids) -> dict:
-    set_adapter_ids(server, ids)  # each request's tenant, read by every layer's bank at prefill
-    return {}
-
-
-@register_method("iapt", kwargs=_iapt_ids,
+@register_method("iapt", kwargs=adapter_ids_kwargs,
                  description="IAPT, one prompt generator per layer and tenant: 4 soft tokens from each prompt at prefill, then 4 extra key/value positions per layer and token")
 def _iapt_server(base, tenants, cfg):
     "The serving setup: a shared-weight copy of the backbone with one random IAPT per tenant (the LoRAs the harness passes are not used)."

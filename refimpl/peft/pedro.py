@@ -31,7 +31,7 @@ from .adapters import adapter_sites, attach_adapters, masked_mean, set_adapter_i
 from .backbone import TARGET_MODULES
 from .milora import last_token
 from .rational import Rational
-from .serving import register_method, share_backbone
+from .serving import adapter_ids_kwargs, register_method, share_backbone
 from .trainer import BASELINE_LR
 
 # %% auto #0
@@ -277,12 +277,7 @@ def bottleneck_for(model: nn.Module, target: int, cfg: PEDROConfig | None = None
     return min(range(1, 4 * d + 1), key=lambda r: (abs(count(r) - target), r))
 
 # %% ../../nbs/peft/11_pedro.ipynb #pd-f0367666
-def _pedro_ids(server, ids) -> dict:
-    set_adapter_ids(server, ids)  # each request's tenant, read by every layer's bank at prefill
-    return {}
-
-
-@register_method("pedro", kwargs=_pedro_ids,
+@register_method("pedro", kwargs=adapter_ids_kwargs,
                  description="PEDRO, one Vector Generator per layer and tenant: vectors from each prompt at prefill, then one element-wise product per site and token")
 def _pedro_server(base, tenants, cfg):
     "The serving setup: a shared-weight copy of the backbone with one random PEDRO per tenant (the LoRAs the harness passes are not used)."

@@ -45,10 +45,10 @@ from .backbone import TARGET_MODULES, chat_prompt, load_smollm2, load_tokenizer,
 
 # %% auto #0
 __all__ = ['METHODS', 'PLUGINS', 'MAIN_COLUMNS', 'LORA_TARGETS', 'SWEEP_GRID', 'ServeConfig', 'make_requests',
-           'make_tenant_loras', 'share_backbone', 'Method', 'register_method', 'load_plugins', 'methods_table', 'Clock',
-           'greedy_run', 'drain', 'PeakMemory', 'tensor_mb', 'lockstep', 'time_methods', 'summarise', 'paired_ratio',
-           'run_serving', 'show_table', 'lora_targets', 'cost_table', 'profile_step', 'sweep', 'sweep_rows',
-           'plot_sweep', 'main']
+           'make_tenant_loras', 'share_backbone', 'Method', 'register_method', 'load_plugins', 'methods_table',
+           'adapter_ids_kwargs', 'Clock', 'greedy_run', 'drain', 'PeakMemory', 'tensor_mb', 'lockstep', 'time_methods',
+           'summarise', 'paired_ratio', 'run_serving', 'show_table', 'lora_targets', 'cost_table', 'profile_step',
+           'sweep', 'sweep_rows', 'plot_sweep', 'main']
 
 # %% ../../nbs/peft/04_serving.ipynb #32029c9b
 @dataclass
@@ -188,11 +188,12 @@ def methods_table() -> pd.DataFrame:
 def _kw_peft(server, ids) -> dict: return {"adapter_names": [f"t{k}" for k in ids]}
 
 
-def _kw_adapter_ids(server, ids) -> dict:
+def adapter_ids_kwargs(server, ids) -> dict:
+    "The `kwargs` of a method whose adapters read each request's tenant from the prompt state: sets the ids, adds no forward argument."
     set_adapter_ids(server, ids)  # per-request state, kept by the adapters for the whole generation
     return {}
 
-_kw_bgmv = _kw_adapter_ids  # the earlier name
+_kw_adapter_ids = _kw_bgmv = adapter_ids_kwargs  # the earlier names
 
 
 @register_method("backbone", description="no adapter: the floor every method is compared with")
@@ -225,7 +226,7 @@ def _multi_lora_setup(impl: str) -> Callable:
 for _name, _impl, _what in [("lora-bgmv", "gather", "our MultiLoRA, each request gathers its tenant's factors (the reference)"),
                             ("lora-masked", "masked", "our MultiLoRA, the batch's tenants' factors stacked, block mask"),
                             ("lora-sgmv", "segment", "our MultiLoRA, requests grouped by tenant, one batched GEMM over the segments")]:
-    register_method(_name, _multi_lora_setup(_impl), _kw_adapter_ids, _what)
+    register_method(_name, _multi_lora_setup(_impl), adapter_ids_kwargs, _what)
 
 # %% ../../nbs/peft/04_serving.ipynb #3a640fd4
 class Clock:
