@@ -10,7 +10,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NBS = ROOT / "nbs"
 ARTIFACTS = Path(os.environ.get("REFIMPL_ARTIFACTS", ROOT / "tests" / "artifacts"))
-NOTEBOOK_TIMES: dict[str, float] = {}
 
 
 def notebooks(folder: Path = NBS) -> list[Path]:
@@ -40,14 +39,14 @@ test_flags.__test__ = False  # a helper, not a test
 
 
 def _notebook_times(terminalreporter) -> dict[str, float]:
-    "Each notebook test's duration, from the test reports (so it works when pytest-xdist runs the tests in workers)."
+    "Each notebook test's duration, from the test reports (the same with or without pytest-xdist's workers)."
     times = {}
     for kind in ("passed", "failed"):
         for r in terminalreporter.stats.get(kind, []):
             nodeid = getattr(r, "nodeid", "")
             if getattr(r, "when", None) == "call" and "test_notebooks.py::test_notebook[" in nodeid:
                 times[nodeid.split("[", 1)[1].rstrip("]")] = r.duration
-    return times or NOTEBOOK_TIMES
+    return times
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -11,12 +11,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, NBS, NOTEBOOK_TIMES, ROOT, notebooks, test_flags, uncollected
+from conftest import ARTIFACTS, NBS, ROOT, notebooks, test_flags, uncollected
 
 NBTEST = ROOT / "tools" / "nbtest.py"
 
@@ -29,9 +28,7 @@ def run_notebook(nb: Path, flags: list[str], record: Path, timeout: int = 1800) 
 
 @pytest.mark.parametrize("nb", notebooks(), ids=lambda p: p.relative_to(NBS).as_posix())
 def test_notebook(nb: Path):
-    t0 = time.perf_counter()
     p = run_notebook(nb, test_flags(), (ARTIFACTS / "outputs" / nb.relative_to(NBS)).with_suffix(".json"))
-    NOTEBOOK_TIMES[nb.relative_to(NBS).as_posix()] = time.perf_counter() - t0
     if p.returncode != 0:
         pytest.fail(f"notebook {nb.relative_to(ROOT)} failed under nbdev-test:\n{p.stderr[-6000:]}\n{p.stdout[-2000:]}", pytrace=False)
 
