@@ -21,12 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import repeat  # noqa: E402  (the comparable text of a cell, and what `#| timings` exempts)
 
 
-def record_cells(nb) -> list[dict]:
-    "Each code cell of an executed notebook: id, index, whether it is a `#| timings` cell, its comparable text."
-    return [{"id": c.get("id"), "idx": i, "timings": repeat.TIMINGS in (getattr(c, "directives_", None) or {}),
-             "text": repeat._cell_text(c)} for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("notebook", type=Path)
@@ -42,7 +36,7 @@ def main(argv=None) -> int:
     if out.exists(): out.unlink()  # a failed run leaves no record, never an old one
 
     def write_record(nb, fn):  # called by nbdev's test_nb where `--save` writes the notebook back
-        out.write_text(json.dumps(record_cells(nb), indent=0))
+        out.write_text(json.dumps(repeat.cell_records(nb), indent=0))
 
     nbtest.write_nb = write_record
     nbtest.nbdev_test(path=str(args.notebook), flags=args.flags, save=True)  # exits with status 1 (nbdev's report on stderr) when a cell fails

@@ -45,6 +45,12 @@ def _cell_text(cell) -> str:
     return text
 
 
+def cell_records(nb) -> list[dict]:
+    "Each code cell of an executed notebook: id, index, whether it is a `#| timings` cell, its comparable text."
+    return [{"id": c.get("id"), "idx": i, "timings": TIMINGS in (getattr(c, "directives_", None) or {}), "text": _cell_text(c)}
+            for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
 def run_once(nb: Path, flags: list[str], out: Path) -> None:
     "Execute `nb` in this process as nbdev-test does and write each code cell's comparable text to `out` (JSON)."
     from execnb.shell import CaptureShell
@@ -61,9 +67,7 @@ def run_once(nb: Path, flags: list[str], out: Path) -> None:
     shell = CaptureShell(nb, profile=bool(cfg.get("exec_profile", False)))
     with working_directory(nb.parent):
         shell.run_all(book, exc_stop=True, preproc=_skip_cell(book, skip, None), cell_timeout=int(cfg.get("cell_timeout", 900)))
-    cells = [{"id": c.get("id"), "idx": i, "timings": TIMINGS in getattr(c, "directives_", {}), "text": _cell_text(c)}
-             for i, c in enumerate(book.cells) if c.cell_type == "code"]
-    out.write_text(json.dumps(cells))
+    out.write_text(json.dumps(cell_records(book)))
 
 
 def run_twice(nb: Path, flags: list[str] = (), timeout: int = 1800) -> tuple[list[dict], list[dict]]:
