@@ -34,9 +34,9 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['DEVICE_ENV', 'THREADS_ENV', 'PALETTE', 'get_device', 'seed_everything', 'set_cpu_threads', 'cpu_threads', 'Timing',
-           'benchmark', 'TrainConfig', 'TrainResult', 'train', 'regression_data', 'mse_loss', 'regression_demo',
-           'set_plot_style', 'plot_curves', 'results_table', 'check_same_on_device']
+__all__ = ['DEVICE_ENV', 'THREADS_ENV', 'PALETTE', 'get_device', 'seed_everything', 'set_cpu_threads', 'cpu_threads',
+           'check_choice', 'Timing', 'benchmark', 'TrainConfig', 'TrainResult', 'train', 'regression_data', 'mse_loss',
+           'regression_demo', 'set_plot_style', 'plot_curves', 'results_table', 'check_same_on_device']
 
 # %% ../nbs/00_core.ipynb #2515793d
 #: The environment variable that overrides the automatic device choice.
@@ -129,6 +129,15 @@ class cpu_threads:
         torch.set_num_threads(self.n)
         return self.n
     def __exit__(self, *exc): torch.set_num_threads(self.before)
+
+# %% ../nbs/00_core.ipynb #0c41f70a
+def check_choice(
+    name: str,  # the argument's name, as the caller spells it
+    value,  # the value given
+    allowed,  # the values accepted (a tuple of names)
+):
+    "Raise a ValueError naming `name` and the allowed values unless `value` is one of `allowed`."
+    if value not in allowed: raise ValueError(f"{name}: expected one of {tuple(allowed)}, got {value!r}")
 
 # %% ../nbs/00_core.ipynb #90c7367b
 @dataclass
