@@ -60,7 +60,7 @@ def _cache_dir(gguf: Path) -> Path:
     root = Path(os.environ.get("REFIMPL_CACHE", Path.home() / ".cache" / "refimpl"))
     return root / f"smollm2-135m-instruct-{key}"
 
-
+# %% ../../nbs/peft/00_backbone.ipynb #5e65d360
 @functools.lru_cache(maxsize=1)
 def load_tokenizer() -> PreTrainedTokenizerBase:
     "SmolLM2's tokenizer and chat template, padding on the left."

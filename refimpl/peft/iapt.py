@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core import seed_everything
+from ..core import check_choice, seed_everything
 from .adapters import adapter_sites, attach_adapters, decoder_layers, masked_mean, set_adapter_ids, target_linears
 from .rational import Rational
 from .serving import adapter_ids_kwargs, register_method, share_backbone
@@ -49,10 +49,6 @@ N_SOFT = 4
 POOLINGS = ("attention", "mean")  # how the generator summarises the instruction: 4 learned queries, or the masked mean
 ACTIVATIONS = ("rational", "gelu")  # the generator's activation: learned rational (the paper) or fixed GeLU
 
-
-def _check_choice(name: str, value, allowed):
-    if value not in allowed: raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-
 # %% ../../nbs/peft/12_iapt.ipynb #ia-009
 class PromptGenerator(nn.Module):
     "IAPT's soft prompt generator of one layer: down-project, pool with n learned queries, learned rational, up-project to n soft tokens (all 0 at the start)."
@@ -65,7 +61,7 @@ class PromptGenerator(nn.Module):
         activation: str = "rational",  # "rational" (learned, starts as GeLU) or "gelu" (fixed)
     ):
         super().__init__()
-        _check_choice("pooling", pooling, POOLINGS); _check_choice("activation", activation, ACTIVATIONS)
+        check_choice("pooling", pooling, POOLINGS); check_choice("activation", activation, ACTIVATIONS)
         for k, v in (("d", d), ("m", m), ("n_tokens", n_tokens)):
             if not isinstance(v, int) or v < 1: raise ValueError(f"{k}: expected an integer >= 1, got {v!r}")
         self.d, self.m, self.n_tokens, self.pooling = d, m, n_tokens, pooling
@@ -159,7 +155,7 @@ class IAPTConfig:
     activation: str = "rational"  # "rational" (learned per layer, starts as GeLU) or "gelu" (the ablation)
 
     def __post_init__(self):
-        _check_choice("pooling", self.pooling, POOLINGS); _check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("pooling", self.pooling, POOLINGS); check_choice("activation", self.activation, ACTIVATIONS)
         for k in ("m", "n_tokens"):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < 1: raise ValueError(f"{k}: expected an integer >= 1, got {getattr(self, k)!r}")
 

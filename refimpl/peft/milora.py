@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..core import seed_everything
+from ..core import check_choice, seed_everything
 from .adapters import LoRA, attach_adapters, adapter_sites, masked_mean
 from .backbone import TARGET_MODULES
 from .rational import Rational
@@ -46,10 +46,6 @@ def last_token(H: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     idx = (mask.long() * torch.arange(1, mask.shape[1] + 1, device=mask.device)).argmax(1)  # (B,) last true position
     return H[torch.arange(H.shape[0], device=H.device), idx]
 
-
-def _check_choice(name: str, value, allowed):
-    if value not in allowed: raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-
 # %% ../../nbs/peft/10_milora.ipynb #ml-a52b6e3a
 class MiLoRARouter(nn.Module):
     "The prompt-aware router of one layer: pool, activation, linear map to one logit per expert, softmax, top-k, gates."
@@ -63,8 +59,8 @@ class MiLoRARouter(nn.Module):
         activation: str = "rational",  # "rational" (learned, starts as GeLU) or "gelu" (fixed)
     ):
         super().__init__()
-        _check_choice("pooling", pooling, POOLINGS); _check_choice("gate", gate, GATES)
-        _check_choice("activation", activation, ACTIVATIONS)
+        check_choice("pooling", pooling, POOLINGS); check_choice("gate", gate, GATES)
+        check_choice("activation", activation, ACTIVATIONS)
         if not 1 <= top_k <= n_experts: raise ValueError(f"top_k: expected 1..{n_experts}, got {top_k}")
         self.n_experts, self.top_k, self.pooling, self.gate = n_experts, top_k, pooling, gate
         self.W_sa = nn.Parameter(torch.zeros(d, 1)) if pooling == "attention" else None  # (d, 1): starts as mean pooling
@@ -179,8 +175,8 @@ class MiLoRAConfig:
     modules: tuple[str, ...] = TARGET_MODULES
 
     def __post_init__(self):
-        _check_choice("gate", self.gate, GATES); _check_choice("pooling", self.pooling, POOLINGS)
-        _check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("gate", self.gate, GATES); check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("activation", self.activation, ACTIVATIONS)
         if self.sparse is None: self.sparse = not self.per_token
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..core import seed_everything
+from ..core import check_choice, seed_everything
 from .adapters import adapter_sites, attach_adapters, masked_mean, set_adapter_ids, target_linears
 from .backbone import TARGET_MODULES
 from .milora import last_token
@@ -47,10 +47,6 @@ POOLINGS = ("attention", "mean", "last")  # how a generator summarises the promp
 ACTIVATIONS = ("rational", "gelu")  # the generator's activation: learned rational (the paper) or fixed GeLU
 SOURCES = ("own", "first")  # which hidden states a layer's generator reads: its own layer's input, or the first adapted layer's
 
-
-def _check_choice(name: str, value, allowed):
-    if value not in allowed: raise ValueError(f"{name}: expected one of {allowed}, got {value!r}")
-
 # %% ../../nbs/peft/11_pedro.ipynb #pd-6f398128
 class VectorGenerator(nn.Module):
     "PEDRO's Vector Generator of one layer: pool the prompt, down-project, rational activation, up-project to one vector per site (all 1 at the start)."
@@ -64,7 +60,7 @@ class VectorGenerator(nn.Module):
         norm: bool = True,  # divide the pooled state by its root mean square (our addition, see above)
     ):
         super().__init__()
-        _check_choice("pooling", pooling, POOLINGS); _check_choice("activation", activation, ACTIVATIONS)
+        check_choice("pooling", pooling, POOLINGS); check_choice("activation", activation, ACTIVATIONS)
         if not isinstance(r, int) or r < 1: raise ValueError(f"r: expected a bottleneck width >= 1, got {r!r}")
         if not sizes or any(not isinstance(s, int) or s < 1 for s in sizes.values()):
             raise ValueError(f"sizes: expected a non-empty dict of site name -> positive width, got {sizes!r}")
@@ -113,7 +109,7 @@ class PEDROSite(nn.Module):
     "The modification at one site: y' = l * y, with l (B, 1, d_out) from the layer's generator, computed once per prompt and stored."
     def __init__(self, generator: nn.Module, name: str, first: bool, source: str = "own"):
         super().__init__()
-        _check_choice("source", source, SOURCES)
+        check_choice("source", source, SOURCES)
         if name not in generator.sizes: raise ValueError(f"name: the generator makes no vector for {name!r}; it serves {list(generator.sizes)}")
         self.name, self.first, self.source = name, first, source
         # one generator per layer, shared by the layer's sites: registered (as a parameter owner) on the first site only
@@ -151,8 +147,8 @@ class PEDROConfig:
     static: bool = False  # True: (IA)3 in the same code, one learned vector per site instead of a generator
 
     def __post_init__(self):
-        _check_choice("pooling", self.pooling, POOLINGS); _check_choice("activation", self.activation, ACTIVATIONS)
-        _check_choice("source", self.source, SOURCES)
+        check_choice("pooling", self.pooling, POOLINGS); check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("source", self.source, SOURCES)
         self.sites = tuple(self.sites)
         bad = [s for s in self.sites if s not in TARGET_MODULES]
         if not self.sites or bad: raise ValueError(f"sites: expected a non-empty subset of {list(TARGET_MODULES)}, got {list(self.sites)}")

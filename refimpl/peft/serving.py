@@ -164,7 +164,7 @@ def register_method(
         return fn
     return add if setup is None else add(setup)
 
-
+# %% ../../nbs/peft/04_serving.ipynb #276a40df
 def load_plugins(modules: Iterable[str] | None = None) -> list[str]:
     "Import modules that register serving methods: `modules` (each must exist), or those of `PLUGINS` that are installed. Returns their names."
     if modules is None:
