@@ -49,6 +49,24 @@ def _check_alpha(alpha, lowest: float = 1.0) -> float:
     return float(alpha)
 
 
+def _check_L(L) -> None:
+    "L: a positive Lipschitz bound, or None (unconstrained: the plain alpha-divergence)."
+    if L is not None and not L > 0: raise ValueError(f"L: expected a positive number or None, got {L!r}")
+
+
+def _check_counts(cfg, names) -> None:
+    "Each of the config's fields `names` must be an integer >= 1."
+    for k in names:
+        if getattr(cfg, k) < 1: raise ValueError(f"{k}: expected an integer >= 1, got {getattr(cfg, k)!r}")
+
+
+def _as_samples(target, dev) -> torch.Tensor:
+    "A target sample (M, d) as a float32 tensor on `dev`."
+    Q = torch.as_tensor(np.asarray(target), dtype=torch.float32).to(dev)
+    if Q.ndim != 2: raise ValueError(f"target: expected samples of shape (M, d), got {tuple(Q.shape)}")
+    return Q
+
+
 def f_alpha(x: torch.Tensor, alpha: float) -> torch.Tensor:
     "The generator f_alpha(x) = (x^alpha - 1) / (alpha (alpha - 1)) of the alpha-divergence, x >= 0; alpha = 1: x log x."
     a = _check_alpha(alpha)
@@ -173,7 +191,7 @@ class Critic(MLP):
         "out_scale times the product of the layers' spectral norms: an upper bound on Lip(phi)."
         return self.out_scale * math.prod(torch.linalg.matrix_norm(l.weight, ord=2).item() for l in self.layers)
 
-
+# %% ../../nbs/science/wprox.ipynb #12d5ad4e
 def critic_gradient(phi: nn.Module, x: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
     "grad phi at the points x (n, d) -> (n, d)."
     x = x.detach().requires_grad_(True)
@@ -207,9 +225,9 @@ class EstimateConfig:
 
     def __post_init__(self):
         _check_alpha(self.alpha)
-        if self.L is not None and not self.L > 0: raise ValueError(f"L: expected a positive number or None, got {self.L!r}")
+        _check_L(self.L)
         if self.constraint not in ("sn", "gp"): raise ValueError(f"constraint: expected 'sn' or 'gp', got {self.constraint!r}")
-        if self.steps < 1 or self.batch < 1: raise ValueError(f"steps, batch: expected >= 1, got {self.steps}, {self.batch}")
+        _check_counts(self, ("steps", "batch"))
 
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
@@ -247,7 +265,7 @@ def estimate_divergence(p: Sampler | torch.Tensor, q: Sampler | torch.Tensor, cf
         e_q = _draw(q, cfg.n_eval, g) if callable(q) else q
         return variational_objective(phi(e_p), phi(e_q), cfg.alpha).item(), phi
 
-
+# %% ../../nbs/science/wprox.ipynb #c786fa78
 def gaussian_sampler(mean: Sequence[float], std: float = 1.0) -> Sampler:
     "A sampler of N(mean, std^2 I): (n, generator) -> (n, d), float32."
     m = torch.as_tensor(mean, dtype=torch.float32)
@@ -339,9 +357,8 @@ class FlowConfig:
 
     def __post_init__(self):
         _check_alpha(self.alpha)
-        if self.L is not None and not self.L > 0: raise ValueError(f"L: expected a positive number or None, got {self.L!r}")
-        for k in ("n_particles", "n_target", "steps", "critic_steps", "log_every"):
-            if getattr(self, k) < 1: raise ValueError(f"{k}: expected an integer >= 1, got {getattr(self, k)!r}")
+        _check_L(self.L)
+        _check_counts(self, ("n_particles", "n_target", "steps", "critic_steps", "log_every"))
         if not self.dt > 0: raise ValueError(f"dt: expected a positive time step, got {self.dt!r}")
         if self.weight_norm not in WEIGHT_NORMS: raise ValueError(f"weight_norm: expected one of {WEIGHT_NORMS}, got {self.weight_norm!r}")
 
@@ -366,8 +383,7 @@ def particle_flow(target, cfg: FlowConfig | None = None) -> FlowResult:
     "Move particles from N(0, I) toward the target sample (M, d) along -grad phi, phi the critic of D_alpha^L; see `FlowConfig`."
     cfg = cfg or FlowConfig()
     dev = get_device()
-    Q = torch.as_tensor(np.asarray(target), dtype=torch.float32).to(dev)  # (M, d)
-    if Q.ndim != 2: raise ValueError(f"target: expected samples of shape (M, d), got {tuple(Q.shape)}")
+    Q = _as_samples(target, dev)  # (M, d)
     seed_everything(cfg.seed)
     Y = torch.randn(cfg.n_particles, Q.shape[1], generator=torch.Generator().manual_seed(cfg.seed + 100)).to(dev)  # (N, d)
     phi = Critic(Q.shape[1], cfg.widths).to(dev)
@@ -417,9 +433,8 @@ class GANConfig:
 
     def __post_init__(self):
         _check_alpha(self.alpha)
-        if self.L is not None and not self.L > 0: raise ValueError(f"L: expected a positive number or None, got {self.L!r}")
-        for k in ("n_target", "steps", "batch", "critic_steps", "z_dim", "n_samples", "log_every"):
-            if getattr(self, k) < 1: raise ValueError(f"{k}: expected an integer >= 1, got {getattr(self, k)!r}")
+        _check_L(self.L)
+        _check_counts(self, ("n_target", "steps", "batch", "critic_steps", "z_dim", "n_samples", "log_every"))
 
     @classmethod
     def paper(cls, **kw) -> "GANConfig":
@@ -442,8 +457,7 @@ def train_gan(target, cfg: GANConfig | None = None) -> GANResult:
     "Train a generator on the target sample (M, d) with D_alpha^L (one-sided gradient penalty) as its loss; see `GANConfig`."
     cfg = cfg or GANConfig()
     dev = get_device()
-    data = torch.as_tensor(np.asarray(target), dtype=torch.float32).to(dev)  # (M, d)
-    if data.ndim != 2: raise ValueError(f"target: expected samples of shape (M, d), got {tuple(data.shape)}")
+    data = _as_samples(target, dev)  # (M, d)
     seed_everything(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
     G = MLP(cfg.z_dim, cfg.widths, data.shape[1]).to(dev)
