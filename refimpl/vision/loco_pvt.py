@@ -422,7 +422,7 @@ class ExperimentConfig:
     net: PVTConfig = field(default_factory=PVTConfig)
     batch_size: int = 8
     base_steps: int = 200  # task 1
-    task_steps: int = 100  # each later task
+    task_steps: int = 400  # each later task (100 leave the smallest organ at Dice 0: see "The budget")
     joint_steps: int | None = None  # None: base_steps + (tasks - 1) * task_steps
     lr: float = 2e-3  # a network or LoRA set trained from its start
     lr_update: float = 1e-3  # a trained network updated as a whole (fine-tuning, LwF, MiB, model per task)
@@ -432,6 +432,7 @@ class ExperimentConfig:
     lwf_weight: float = 100.0  # MiB's script for LwF
     mib_weight: float = 10.0  # MiB's script for MiB
     dice_weight: float = 1.0  # lambda_Dice: the soft Dice term beside every method's cross-entropy (0: cross-entropy alone)
+    mib_balanced_init: bool = True  # MiB's start for its new channels (False: torch's default init, to measure it)
     merge: str = "claims"  # how LoCo-PVT and the model per task merge their heads (see merge_tasks)
     augment: bool = True
     device: str | None = "cpu"  # "cpu": the same numbers on every machine; None: get_device()
@@ -453,7 +454,7 @@ class ExperimentConfig:
     @classmethod
     def b0(cls, **kw) -> "ExperimentConfig":
         "PVT v2-b0's widths and depths on the default slices, with twice the steps."
-        return cls(**{**dict(net=PVTConfig.b0(), base_steps=400, task_steps=200), **kw})
+        return cls(**{**dict(net=PVTConfig.b0(), base_steps=400, task_steps=800), **kw})
 
     @classmethod
     def paper(cls, **kw) -> "ExperimentConfig":
@@ -575,7 +576,7 @@ def run_shared_head(name: str, seq: TaskSequence, exp: ExperimentConfig, base: P
         old = copy.deepcopy(model).eval().requires_grad_(False)  # the previous step's model: the teacher
         seed_everything(exp.seed + t)
         add_task(model, len(seq.tasks[t]), lora=False)
-        if name == "MiB": mib_init(model, t)
+        if name == "MiB" and exp.mib_balanced_init: mib_init(model, t)
         C = 1 + off[t] + len(seq.tasks[t])
         known = torch.zeros(C, dtype=torch.bool); known[1 + off[t]:] = True  # the new task labels its own organs only
 
