@@ -479,6 +479,11 @@ class DeflationConfig:
         "Data that recur: 100 trajectories, each seen in 30 bursts of 5 snapshots over 100 time units; whitened inputs, 600 L-BFGS iterations, on `get_device()`."
         return cls(**{**dict(n_traj=100, n_snap=5, windows=30, horizon=100.0, whiten=True, lbfgs_iters=600, device=None), **kw})
 
+    @classmethod
+    def recurrent_long(cls, **kw) -> "DeflationConfig":
+        "`recurrent` data, trained longer: 1,000 Adam steps and 2,000 L-BFGS iterations per law (the third Toda law needs them; section 7)."
+        return cls.recurrent(**{**dict(adam_steps=1000, lbfgs_iters=2000), **kw})
+
     def laws_to_try(self, n: int) -> int: return self.max_laws or (n + 1 if self.involution else 2 * n)
 
 # %% ../../nbs/science/deflation.ipynb #f9e8dd11
