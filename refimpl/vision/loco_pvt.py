@@ -302,7 +302,7 @@ def add_task(
     model.heads.append(CONV[model.cfg.ndim](model.cfg.dims[0], classes, 1).to(dev))
     return task
 
-
+# %% ../../nbs/vision/loco_pvt.ipynb #c284b9b6
 def train_only_task(model: PVTSegmenter, task: int) -> list[nn.Parameter]:
     "Freeze everything except task `task`'s LoRA set and head; returns those parameters."
     if not 1 <= task < len(model.heads): raise ValueError(f"task: expected 1 <= task < {len(model.heads)}, got {task}")
