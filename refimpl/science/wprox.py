@@ -33,7 +33,7 @@ import torch
 from scipy.stats import multivariate_t
 from torch import nn
 
-from ..core import PALETTE, check_same_on_device, get_device, seed_everything, set_plot_style
+from ..core import PALETTE, check_choice, check_same_on_device, get_device, seed_everything, set_plot_style
 
 # %% auto #0
 __all__ = ['WEIGHT_NORMS', 'Sampler', 'R_MAX', 'METHODS', 'f_alpha', 'f_star', 'f_star_shifted', 'optimal_nu', 'inf_nu',
@@ -181,7 +181,7 @@ class Critic(MLP):
     def normalize_spectral(self, L: float, norm: str = "spectral") -> None:
         "Rescale each of the K weight matrices to norm (L / out_scale)^(1/K): then Lip(phi) <= L. norm='frobenius': the authors' code."
         if not L > 0: raise ValueError(f"L: expected a positive Lipschitz bound, got {L!r}")
-        if norm not in WEIGHT_NORMS: raise ValueError(f"norm: expected one of {WEIGHT_NORMS}, got {norm!r}")
+        check_choice("norm", norm, WEIGHT_NORMS)
         c = (L / self.out_scale) ** (1 / len(self.layers))
         for layer in self.layers:  # ||W||_F >= ||W||_2, so the Frobenius version bounds Lip(phi) too, more tightly
             layer.weight.mul_(c / torch.linalg.matrix_norm(layer.weight, ord=2 if norm == "spectral" else "fro"))
@@ -226,7 +226,7 @@ class EstimateConfig:
     def __post_init__(self):
         _check_alpha(self.alpha)
         _check_L(self.L)
-        if self.constraint not in ("sn", "gp"): raise ValueError(f"constraint: expected 'sn' or 'gp', got {self.constraint!r}")
+        check_choice("constraint", self.constraint, ("sn", "gp"))
         _check_counts(self, ("steps", "batch"))
 
 
@@ -360,7 +360,7 @@ class FlowConfig:
         _check_L(self.L)
         _check_counts(self, ("n_particles", "n_target", "steps", "critic_steps", "log_every"))
         if not self.dt > 0: raise ValueError(f"dt: expected a positive time step, got {self.dt!r}")
-        if self.weight_norm not in WEIGHT_NORMS: raise ValueError(f"weight_norm: expected one of {WEIGHT_NORMS}, got {self.weight_norm!r}")
+        check_choice("weight_norm", self.weight_norm, WEIGHT_NORMS)
 
     @classmethod
     def paper(cls, **kw) -> "FlowConfig":
@@ -504,7 +504,7 @@ def evaluate(points, df: float, r0: float = 10.0) -> dict:
 def compare(kind: str, dfs: Sequence[float], seeds: Sequence[int], cfg: FlowConfig | GANConfig,
             methods: Mapping[str, dict] = METHODS) -> tuple[pd.DataFrame, dict]:
     "Run the particle flow (kind 'flow') or the GAN ('gan') for every df, seed and method; a table of metrics and the results."
-    if kind not in ("flow", "gan"): raise ValueError(f"kind: expected 'flow' or 'gan', got {kind!r}")
+    check_choice("kind", kind, ("flow", "gan"))
     run = particle_flow if kind == "flow" else train_gan
     rows, results = [], {}
     for df in dfs:
