@@ -39,9 +39,10 @@ from .serving import adapter_ids_kwargs, register_method, share_backbone
 from .trainer import BASELINE_LR
 
 # %% auto #0
-__all__ = ['N_SOFT', 'POOLINGS', 'ACTIVATIONS', 'IAPT_LR', 'REPRO_VARIANTS', 'PromptGenerator', 'IAPTLayer', 'SoftTokenQuery',
-           'SoftTokenOutput', 'IAPTConfig', 'add_iapt', 'generators_of', 'soft_tokens', 'TenantPromptGenerators',
-           'add_iapt_bank', 'random_generators', 'generator_parameters', 'bottleneck_for', 'iapt_build']
+__all__ = ['N_SOFT', 'POOLINGS', 'ACTIVATIONS', 'IAPT_LR', 'REPRO_VARIANTS', 'REPRO_OTHERS', 'PromptGenerator', 'IAPTLayer',
+           'SoftTokenQuery', 'SoftTokenOutput', 'IAPTConfig', 'add_iapt', 'generators_of', 'soft_tokens',
+           'TenantPromptGenerators', 'add_iapt_bank', 'random_generators', 'generator_parameters', 'bottleneck_for',
+           'iapt_build', 'prompt_tuning_build', 'repro_kwargs']
 
 # %% ../../nbs/peft/12_iapt.ipynb #ia-008
 #: Soft tokens per layer (the paper's 4).
@@ -282,3 +283,31 @@ def iapt_build(cfg: IAPTConfig):
     def build(backbone: nn.Module) -> None:
         add_iapt(backbone, cfg)
     return build
+
+
+def prompt_tuning_build(n_tokens: int):
+    "Static prompt tuning with `n_tokens` virtual tokens (Hugging Face PEFT), as the trainer's baseline but for the token count."
+    from peft import PromptTuningConfig, PromptTuningInit, get_peft_model
+    def build(backbone):
+        return get_peft_model(backbone, PromptTuningConfig(num_virtual_tokens=n_tokens, prompt_tuning_init=PromptTuningInit.SAMPLE_VOCAB,
+                                                           task_type="CAUSAL_LM"))
+    return build
+
+
+#: The reproduction's other methods besides `REPRO_VARIANTS`: the trainer's baselines and the two siblings.
+REPRO_OTHERS = ("LoRA", "(IA)3", "prompt tuning", "PEDRO", "MiLoRA")
+
+
+def repro_kwargs(name: str) -> dict:
+    "How the reproduction trains the method `name` with `run_seeds`: `build=` and `lr=` ({} for a trainer baseline, which `run_seeds` builds by name)."
+    if name in ("LoRA", "(IA)3", "prompt tuning"): return {}
+    if name in REPRO_VARIANTS: return dict(build=iapt_build(REPRO_VARIANTS[name][0]), lr=REPRO_VARIANTS[name][1])
+    if name.startswith("prompt tuning, ") and name.endswith(" tokens") and name.split()[2].isdigit():
+        return dict(build=prompt_tuning_build(int(name.split()[2])), lr=BASELINE_LR["prompt tuning"])
+    if name == "MiLoRA":
+        from refimpl.peft.milora import MiLoRAConfig, add_milora, milora_regularizer
+        return dict(build=lambda b: (add_milora(b, MiLoRAConfig()), {"regularizer": milora_regularizer})[1], lr=BASELINE_LR["LoRA"])
+    if name == "PEDRO":
+        from refimpl.peft.pedro import PEDROConfig, pedro_build
+        return dict(build=pedro_build(PEDROConfig()), lr=BASELINE_LR["LoRA"])
+    raise ValueError(f"name: expected one of {[*REPRO_VARIANTS, *REPRO_OTHERS]} or 'prompt tuning, <n> tokens', got {name!r}")

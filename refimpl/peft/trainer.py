@@ -31,7 +31,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -53,7 +53,8 @@ from .tasks import TENANTS, per_example, predict, score_predictions
 __all__ = ['IGNORE_INDEX', 'count_tunable', 'BUDGETS', 'BASELINES', 'BASELINE_LR', 'encode', 'Collator', 'lm_loss',
            'FinetuneConfig', 'budget', 'FinetuneResult', 'finetune', 'evaluate', 'SuiteResult', 'train_and_evaluate',
            'results_frame', 'peft_config', 'adalora_penalty', 'baseline_builder', 'run_baseline', 'MethodRuns',
-           'run_seeds', 'Difference', 'paired_bootstrap', 'compare', 'summary_frame']
+           'tunable_state', 'load_tunable_state', 'run_seeds', 'Difference', 'paired_bootstrap', 'compare',
+           'summary_frame']
 
 # %% ../../nbs/peft/03_trainer.ipynb #f600dc0c
 IGNORE_INDEX = -100  # the label PyTorch's cross-entropy skips
@@ -378,6 +379,25 @@ def _cache_path(cache_dir, method, cfg, lr, seed, data, kwargs) -> Path:
     return Path(cache_dir) / f"{''.join(c if c.isalnum() else '_' for c in method)}-seed{seed}-{digest}.json"
 
 
+def tunable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    "The trained part of a model: every parameter that requires a gradient, by name, copied to the CPU."
+    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def load_tunable_state(model: nn.Module, state: Mapping[str, torch.Tensor]) -> nn.Module:
+    "Put `tunable_state`'s tensors back into a model built the same way (in place); every tunable parameter must be given."
+    params = dict(model.named_parameters())
+    tunable = {n for n, p in params.items() if p.requires_grad}
+    if set(state) != tunable:
+        raise ValueError(f"state: expected the {len(tunable)} tunable parameters of this model, got {len(state)} tensors "
+                         f"({len(set(state) - tunable)} unknown, e.g. {sorted(set(state) - tunable)[:2]}; {len(tunable - set(state))} missing)")
+    with torch.no_grad():
+        for n, t in state.items():
+            if params[n].shape != t.shape: raise ValueError(f"state[{n!r}]: expected shape {tuple(params[n].shape)}, got {tuple(t.shape)}")
+            params[n].copy_(t)
+    return model
+
+
 def _attach(build: Callable, backbone: nn.Module) -> tuple[nn.Module, dict]:
     "Run a method's `build` on a fresh backbone and read what it returned: None, a model, a dict of extras, or both."
     out = build(backbone)
@@ -398,8 +418,8 @@ def run_seeds(
     baseline: str | None = None,  # a name from `BASELINES` to build with PEFT instead (default: `method`, if it is one)
     lr: float | None = None,  # None: the baseline's `BASELINE_LR`, else `cfg.lr`
     backbone: Callable[[], nn.Module] | None = None,  # makes a fresh frozen backbone (None: SmolLM2, `load_smollm2()[0]`)
-    cache_dir: str | Path | None = None,  # keep every finished run here (JSON) and reuse it: keyed by method, budget, lr, seed, data
-    keep_models: bool = False,  # keep the trained models in the result (no cache is read then)
+    cache_dir: str | Path | None = None,  # keep every finished run here (JSON, and the trained tensors beside it) and reuse it: keyed by method, budget, lr, seed, data
+    keep_models: bool = False,  # keep the trained models in the result (from the cache's tensors where they are, else trained again)
     **kwargs,  # passed to `train_and_evaluate` (split=, eval_batch_size=, max_new_tokens=, ...)
 ) -> MethodRuns:
     "Train and evaluate `method` once per seed, each on a fresh backbone; the runs, with every test example's right/wrong."
@@ -414,8 +434,17 @@ def run_seeds(
     for seed in ([None] if cfg is None else list(seeds)):
         run_cfg = None if cfg is None else replace(cfg, seed=seed, lr=lr)
         path = None if cache_dir is None else _cache_path(cache_dir, method, run_cfg, lr, seed, data, kwargs)
-        if path is not None and path.exists() and not keep_models:
-            runs.append(SuiteResult(**json.loads(path.read_text()))); continue
+        tensors = None if path is None else path.with_suffix(".pt")  # the trained tensors (`tunable_state`) of a cached run
+        want_model = keep_models and run_cfg is not None
+        if path is not None and path.exists() and (not want_model or tensors.exists()):
+            runs.append(SuiteResult(**json.loads(path.read_text())))
+            if keep_models:  # the trained model again, from the same build and the saved tensors: not trained again
+                model = backbone()
+                if run_cfg is not None:
+                    seed_everything(seed)
+                    model = load_tunable_state(_attach(build, model)[0], torch.load(tensors))
+                models.append(model.to(get_device()))
+            continue
         model = backbone()
         if run_cfg is not None: seed_everything(seed)  # the adapter's initialisation
         model, extras = (model.to(get_device()), {}) if run_cfg is None else _attach(build, model)  # `train` moves trained ones
@@ -425,6 +454,7 @@ def run_seeds(
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(asdict(res)))
+            if run_cfg is not None: torch.save(tunable_state(model), tensors)
         del model
     return MethodRuns(method, runs, models)
 
