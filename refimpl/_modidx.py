@@ -643,6 +643,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                     'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.DeflationConfig.recurrent_long': ( 'science/deflation.html#deflationconfig.recurrent_long',
                                                                                                          'refimpl/science/deflation.py'),
+                                           'refimpl.science.deflation.DeflationConfig.recurrent_restarts': ( 'science/deflation.html#deflationconfig.recurrent_restarts',
+                                                                                                             'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.DeflationResult': ( 'science/deflation.html#deflationresult',
                                                                                           'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.DeflationResult.jumps': ( 'science/deflation.html#deflationresult.jumps',

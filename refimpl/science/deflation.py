@@ -484,6 +484,11 @@ class DeflationConfig:
         "`recurrent` data, trained longer: 1,000 Adam steps and 2,000 L-BFGS iterations per law (the third Toda law needs them; section 7)."
         return cls.recurrent(**{**dict(adam_steps=1000, lbfgs_iters=2000), **kw})
 
+    @classmethod
+    def recurrent_restarts(cls, **kw) -> "DeflationConfig":
+        "`recurrent_long` with 300 trajectories and 3 initialisations per law (the lowest training loss kept): the best Toda N = 4 setting tried (section 7)."
+        return cls.recurrent_long(**{**dict(n_traj=300, restarts=3), **kw})
+
     def laws_to_try(self, n: int) -> int: return self.max_laws or (n + 1 if self.involution else 2 * n)
 
 # %% ../../nbs/science/deflation.ipynb #f9e8dd11
