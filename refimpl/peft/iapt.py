@@ -36,7 +36,7 @@ from ..core import check_choice, seed_everything
 from .adapters import adapter_sites, attach_adapters, decoder_layers, masked_mean, set_adapter_ids, target_linears
 from .rational import Rational
 from .serving import adapter_ids_kwargs, register_method, share_backbone
-from .trainer import BASELINE_LR
+from .trainer import BASELINE_LR, BASELINES
 
 # %% auto #0
 __all__ = ['N_SOFT', 'POOLINGS', 'ACTIVATIONS', 'IAPT_LR', 'REPRO_VARIANTS', 'REPRO_OTHERS', 'PromptGenerator', 'IAPTLayer',
@@ -300,7 +300,7 @@ REPRO_OTHERS = ("LoRA", "(IA)3", "prompt tuning", "PEDRO", "MiLoRA")
 
 def repro_kwargs(name: str) -> dict:
     "How the reproduction trains the method `name` with `run_seeds`: `build=` and `lr=` ({} for a trainer baseline, which `run_seeds` builds by name)."
-    if name in ("LoRA", "(IA)3", "prompt tuning"): return {}
+    if name in BASELINES: return {}  # the trainer's PEFT baselines (LoRA, (IA)3, prompt tuning, AdaLoRA)
     if name in REPRO_VARIANTS: return dict(build=iapt_build(REPRO_VARIANTS[name][0]), lr=REPRO_VARIANTS[name][1])
     if name.startswith("prompt tuning, ") and name.endswith(" tokens") and name.split()[2].isdigit():
         return dict(build=prompt_tuning_build(int(name.split()[2])), lr=BASELINE_LR["prompt tuning"])
@@ -310,4 +310,4 @@ def repro_kwargs(name: str) -> dict:
     if name == "PEDRO":
         from refimpl.peft.pedro import PEDROConfig, pedro_build
         return dict(build=pedro_build(PEDROConfig()), lr=BASELINE_LR["LoRA"])
-    raise ValueError(f"name: expected one of {[*REPRO_VARIANTS, *REPRO_OTHERS]} or 'prompt tuning, <n> tokens', got {name!r}")
+    raise ValueError(f"name: expected one of {[*REPRO_VARIANTS, *dict.fromkeys([*BASELINES, *REPRO_OTHERS])]} or 'prompt tuning, <n> tokens', got {name!r}")

@@ -486,8 +486,8 @@ class DeflationConfig:
 
     @classmethod
     def recurrent_restarts(cls, **kw) -> "DeflationConfig":
-        "`recurrent_long` with 300 trajectories and 3 initialisations per law (the lowest training loss kept): the best Toda N = 4 setting tried (section 7)."
-        return cls.recurrent_long(**{**dict(n_traj=300, restarts=3), **kw})
+        "`recurrent_long` with 300 trajectories, width 64 and 3 initialisations per law (the lowest training loss kept): the best Toda N = 4 setting tried (section 7)."
+        return cls.recurrent_long(**{**dict(n_traj=300, width=64, restarts=3), **kw})
 
     def laws_to_try(self, n: int) -> int: return self.max_laws or (n + 1 if self.involution else 2 * n)
 
