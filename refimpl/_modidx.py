@@ -741,6 +741,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.deflation_residual': ( 'science/deflation.html#deflation_residual',
                                                                                              'refimpl/science/deflation.py'),
+                                           'refimpl.science.deflation.exact_law_losses': ( 'science/deflation.html#exact_law_losses',
+                                                                                           'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.field_data': ( 'science/deflation.html#field_data',
                                                                                      'refimpl/science/deflation.py'),
                                            'refimpl.science.deflation.finite_difference': ( 'science/deflation.html#finite_difference',

@@ -295,7 +295,7 @@ def prompt_tuning_build(n_tokens: int):
 
 
 #: The reproduction's other methods besides `REPRO_VARIANTS`: the trainer's baselines and the two siblings.
-REPRO_OTHERS = ("LoRA", "(IA)3", "prompt tuning", "PEDRO", "MiLoRA")
+REPRO_OTHERS = (*BASELINES, "PEDRO", "MiLoRA")
 
 
 def repro_kwargs(name: str) -> dict:
@@ -310,4 +310,4 @@ def repro_kwargs(name: str) -> dict:
     if name == "PEDRO":
         from refimpl.peft.pedro import PEDROConfig, pedro_build
         return dict(build=pedro_build(PEDROConfig()), lr=BASELINE_LR["LoRA"])
-    raise ValueError(f"name: expected one of {[*REPRO_VARIANTS, *dict.fromkeys([*BASELINES, *REPRO_OTHERS])]} or 'prompt tuning, <n> tokens', got {name!r}")
+    raise ValueError(f"name: expected one of {[*REPRO_VARIANTS, *REPRO_OTHERS]} or 'prompt tuning, <n> tokens', got {name!r}")

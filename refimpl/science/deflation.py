@@ -39,8 +39,8 @@ __all__ = ['RATIOS', 'VARIANTS', 'HamiltonianSystem', 'Oscillator', 'Toda', 'FPU
            'conservation_term', 'poisson_bracket', 'involution_term', 'deflation_basis', 'deflation_residual',
            'deflation_denominator', 'deflation_ratio', 'deflation_loss', 'DeflationConfig', 'make_data', 'fit',
            'train_law', 'jump_factors', 'count_laws', 'DeflationResult', 'deflate', 'span_residual', 'poly_features',
-           'poly_fit', 'fit_r2', 'trajectory_drift', 'check_laws', 'verify_laws', 'n_verified', 'run_system',
-           'run_variants', 'loss_table', 'joint_loss', 'train_jointly']
+           'poly_fit', 'fit_r2', 'trajectory_drift', 'check_laws', 'verify_laws', 'n_verified', 'exact_law_losses',
+           'run_system', 'run_variants', 'loss_table', 'joint_loss', 'train_jointly']
 
 # %% ../../nbs/science/deflation.ipynb #e3018cff
 class HamiltonianSystem:
@@ -704,6 +704,26 @@ def verify_laws(
 def n_verified(chk: pd.DataFrame) -> int:
     "How many of the learned laws (rows H1, H2, ...) of a `verify_laws` table passed."
     return int(chk.loc[[i for i in chk.index if i.startswith("H")], "verified"].sum())
+
+# %% ../../nbs/science/deflation.ipynb #611a72ec
+def exact_law_losses(
+    system: HamiltonianSystem,
+    val: FieldData,  # the points and estimated field the losses are taken on
+    cfg: DeflationConfig,  # p, ratio and involution of the loss
+    learned: Sequence[nn.Module] = (),  # learned laws H_1..H_m, frozen in the first m places
+    names: Sequence[str] | None = None,  # laws of `system.conserved`, in order (None: its first n_involution, or all)
+) -> list[float]:
+    "Loss L_k of the exact law names[k] beside H_1..H_m and the exact laws between, for k = m..len(names)-1, in float64."
+    z = val.z.detach().double().cpu()
+    names = list(names) if names is not None else list(system.conserved(z[:1]))[: system.n_involution or None]
+    if len(learned) > len(names): raise ValueError(f"learned: expected at most {len(names)} laws (len(names)), got {len(learned)}")
+    unknown = [n for n in names if n not in system.conserved(z[:1])]
+    if unknown: raise ValueError(f"names: {unknown} are not among {system.name}'s conserved laws {list(system.conserved(z[:1]))}")
+    gs = [unit_gradient(m, val.z).detach().double().cpu() for m in learned]
+    gs += [unit_gradient(lambda x, n=n: system.conserved(x)[n], z) for n in names[len(learned):]]
+    f = val.f.detach().double().cpu()
+    return [deflation_loss(gs[k], f, torch.stack(gs[:k], 1) if k else z.new_zeros(len(z), 0, z.shape[1]), None, cfg.p, cfg.involution, cfg.ratio).item()
+            for k in range(len(learned), len(names))]
 
 # %% ../../nbs/science/deflation.ipynb #316b4b0b
 VARIANTS = (("pointwise", 1.0), ("pointwise", 0.5), ("means", 1.0), ("means", 0.5))  # (ratio, p): the two readings x the paper's two p
