@@ -715,10 +715,11 @@ def exact_law_losses(
 ) -> list[float]:
     "Loss L_k of the exact law names[k] beside H_1..H_m and the exact laws between, for k = m..len(names)-1, in float64."
     z = val.z.detach().double().cpu()
-    names = list(names) if names is not None else list(system.conserved(z[:1]))[: system.n_involution or None]
-    if len(learned) > len(names): raise ValueError(f"learned: expected at most {len(names)} laws (len(names)), got {len(learned)}")
-    unknown = [n for n in names if n not in system.conserved(z[:1])]
-    if unknown: raise ValueError(f"names: {unknown} are not among {system.name}'s conserved laws {list(system.conserved(z[:1]))}")
+    known = list(system.conserved(z[:1]))  # the names of the system's exact laws
+    names = list(names) if names is not None else known[: system.n_involution or None]
+    if len(learned) > len(names): raise ValueError(f"learned: expected at most len(names) = {len(names)} laws, got {len(learned)}")
+    unknown = [n for n in names if n not in known]
+    if unknown: raise ValueError(f"names: {unknown} are not among {system.name}'s conserved laws {known}")
     gs = [unit_gradient(m, val.z).detach().double().cpu() for m in learned]
     gs += [unit_gradient(lambda x, n=n: system.conserved(x)[n], z) for n in names[len(learned):]]
     f = val.f.detach().double().cpu()
