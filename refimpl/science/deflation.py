@@ -18,8 +18,11 @@ training (`deflate`), the count, the law checks (`verify_laws`) and a joint-trai
 # %% ../../nbs/science/deflation.ipynb #ed936ad1
 from __future__ import annotations
 
+import importlib
 import math
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import combinations_with_replacement
 from typing import Callable, Mapping, Sequence
@@ -38,9 +41,9 @@ __all__ = ['RATIOS', 'VARIANTS', 'HamiltonianSystem', 'Oscillator', 'Toda', 'FPU
            'sample_snapshots', 'finite_difference', 'FieldData', 'field_data', 'LawNet', 'whitening', 'unit_gradient',
            'conservation_term', 'poisson_bracket', 'involution_term', 'deflation_basis', 'deflation_residual',
            'deflation_denominator', 'deflation_ratio', 'deflation_loss', 'DeflationConfig', 'make_data', 'fit',
-           'train_law', 'jump_factors', 'count_laws', 'DeflationResult', 'deflate', 'span_residual', 'poly_features',
-           'poly_fit', 'fit_r2', 'trajectory_drift', 'check_laws', 'verify_laws', 'n_verified', 'exact_law_losses',
-           'run_system', 'run_variants', 'loss_table', 'joint_loss', 'train_jointly']
+           'train_law', 'jump_factors', 'count_laws', 'DeflationResult', 'deflate', 'deflate_system', 'BackgroundRun',
+           'span_residual', 'poly_features', 'poly_fit', 'fit_r2', 'trajectory_drift', 'check_laws', 'verify_laws',
+           'n_verified', 'exact_law_losses', 'run_system', 'run_variants', 'loss_table', 'joint_loss', 'train_jointly']
 
 # %% ../../nbs/science/deflation.ipynb #e3018cff
 class HamiltonianSystem:
@@ -615,6 +618,52 @@ def deflate(train: FieldData, val: FieldData, cfg: DeflationConfig) -> Deflation
         histories.append(history)
     return DeflationResult(nets, histories, finals, count_laws(finals, cfg.threshold), time.perf_counter() - t0, cfg,
                            time.process_time() - c0)
+
+# %% ../../nbs/science/deflation.ipynb #9aef8c17
+def deflate_system(system: HamiltonianSystem, cfg: DeflationConfig) -> DeflationResult:
+    "One whole run: `make_data(system, cfg)`, then `deflate`."
+    return deflate(*make_data(system, cfg), cfg)
+
+
+def _deflate_in_process(system: HamiltonianSystem, cfg: DeflationConfig, threads: int) -> DeflationResult:
+    torch.set_num_threads(threads)
+    r = deflate_system(system, cfg)
+    r.nets = [net.cpu() for net in r.nets]  # the networks cross the process boundary on the CPU
+    return r
+
+
+def _importable(obj, name: str):
+    "`obj` as an instance of this module's class of the same name when its own class lives in `__main__` (the notebook's cells define copies of these classes, which a spawned process cannot import)."
+    if type(obj).__module__ != "__main__": return obj
+    mod = importlib.import_module("refimpl.science.deflation")
+    cls = getattr(mod, type(obj).__name__, None)
+    if not isinstance(cls, type): raise TypeError(f"{name}: a {type(obj).__name__} defined in __main__ cannot reach a spawned process; define its class in a module")
+    new = cls.__new__(cls)
+    new.__dict__.update(vars(obj))
+    return new
+
+
+class BackgroundRun:
+    "`deflate_system(system, cfg)` in a fresh (spawned) process, started at once; `result()` waits for it."
+    def __init__(self, system: HamiltonianSystem, cfg: DeflationConfig,
+                 threads: int | None = None):  # torch threads of the worker (None: as many as this process uses)
+        if threads is not None and threads < 1: raise ValueError(f"threads: expected a count >= 1 or None, got {threads!r}")
+        self.system, self.cfg = system, cfg
+        args = _importable(system, "system"), _importable(cfg, "cfg"), threads or torch.get_num_threads()
+        worker = importlib.import_module("refimpl.science.deflation")._deflate_in_process
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.future = pool.submit(worker, *args)
+        pool.shutdown(wait=False)  # the worker process ends with its one run
+
+    def done(self) -> bool: return self.future.done()
+
+    def result(self) -> DeflationResult:
+        "The finished run (waiting for it), its networks on `cfg`'s device."
+        r = self.future.result()
+        dev = get_device(self.cfg.device)
+        r.nets = [net.to(dev) for net in r.nets]
+        return r
+
 
 # %% ../../nbs/science/deflation.ipynb #34f35ce0
 def span_residual(g: torch.Tensor, G_known: torch.Tensor, rtol: float = 1e-8) -> torch.Tensor:
